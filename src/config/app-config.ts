@@ -1,0 +1,77 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  MinLength,
+  Min,
+  ValidateIf,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : ['1', 'true', 'yes'].includes(String(value));
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/** Every environment variable the service reads, with its default. The README lists the same. */
+export class AppConfig {
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  @IsString() HOST = '0.0.0.0';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
+  DATABASE_URL?: string;
+  @Transform(toInt) @IsInt() @Min(1) @Max(65535) EMBEDDED_PG_PORT = 54329;
+  @IsString() EMBEDDED_PG_DIR = '.data/postgres';
+  @Transform(toBool) RUN_MIGRATIONS = true;
+  @Transform(toInt) @IsInt() @Min(1) @Max(500) DB_POOL_SIZE = 10;
+  @Transform(toInt) @IsInt() @Min(100) DB_CONNECT_TIMEOUT_MS = 3000;
+
+  @Transform(emptyToUndefined)
+  @ValidateIf((c: AppConfig) => c.WEBHOOK_PASSWORD !== undefined || c.WEBHOOK_USERNAME !== undefined)
+  @IsString({ message: 'WEBHOOK_USERNAME must be set together with WEBHOOK_PASSWORD' })
+  @MinLength(1)
+  WEBHOOK_USERNAME?: string;
+  @Transform(emptyToUndefined)
+  @ValidateIf((c: AppConfig) => c.WEBHOOK_PASSWORD !== undefined || c.WEBHOOK_USERNAME !== undefined)
+  @IsString({ message: 'WEBHOOK_PASSWORD must be set together with WEBHOOK_USERNAME' })
+  @MinLength(1)
+  WEBHOOK_PASSWORD?: string;
+  @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(8) API_KEY?: string;
+
+  @Transform(toInt) @IsInt() @Min(1024) BODY_LIMIT_BYTES = 1024 * 1024;
+  @Transform(toInt) @IsInt() @Min(1) @Max(5000) INGEST_MAX_BATCH = 500;
+  @Transform(toInt) @IsInt() @Min(1) @Max(16) INGEST_CONCURRENCY = 2;
+  @Transform(toInt) @IsInt() @Min(1) INGEST_QUEUE_LIMIT = 10000;
+  @Transform(toInt) @IsInt() @Min(100) SHUTDOWN_TIMEOUT_MS = 10000;
+
+  @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose', 'silent'])
+  LOG_LEVEL = 'log';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Reads and validates the environment once; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const config = plainToInstance(AppConfig, { ...env }, { exposeDefaultValues: true });
+  const errors = validateSync(config, { whitelist: true });
+  if (errors.length > 0) {
+    throw new ConfigError(
+      errors.map(
+        (e) =>
+          `${e.property}=${JSON.stringify(env[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+      ),
+    );
+  }
+  return config;
+}

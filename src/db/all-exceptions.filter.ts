@@ -1,0 +1,49 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isConnectionError } from './database-errors';
+
+/**
+ * The one exception filter: HTTP errors pass through, an unreachable database is 503 (so
+ * CometChat retries), anything else is 500 with the request id; stacks stay in the logs.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    const { status, body } = this.toResponse(exception, request.id);
+    if (status === HttpStatus.SERVICE_UNAVAILABLE) {
+      this.logger.warn(`[${request.id}] ${request.method} ${request.url}: database unavailable: ${(exception as Error).message}`);
+      void reply.header('Retry-After', '5');
+    } else if (status >= 500) {
+      this.logger.error(`[${request.id}] ${request.method} ${request.url}`, (exception as Error)?.stack);
+    }
+    void reply.status(status).send(body);
+  }
+
+  private toResponse(exception: unknown, requestId: string): { status: number; body: object } {
+    if (exception instanceof HttpException) {
+      const response = exception.getResponse();
+      const body = typeof response === 'string' ? { statusCode: exception.getStatus(), message: response } : response;
+      return { status: exception.getStatus(), body };
+    }
+    if (isConnectionError(exception)) {
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        body: { statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; retry later.' },
+      };
+    }
+    // Fastify's own errors (body too large, bad content) carry their status.
+    const statusCode = (exception as { statusCode?: unknown })?.statusCode;
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+      return { status: statusCode, body: { statusCode, message: (exception as Error).message } };
+    }
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      body: { statusCode: 500, error: 'Internal Server Error', requestId },
+    };
+  }
+}

@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { assertRange, decodeCursor, encodeCursor } from '../common/query-params';
+import { PrismaService } from '../db/prisma.service';
+import { Prisma } from '../generated/prisma/client';
+import { EventsQueryDto, Page, RejectedEventDto, RejectedEventsQueryDto, StoredEventDto } from './events.dto';
+
+@Injectable()
+export class EventsService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** The raw event log, newest event time first. */
+  async list(query: EventsQueryDto): Promise<Page<StoredEventDto>> {
+    assertRange(query.from, query.to);
+    const after = decodeCursor(query.cursor, ['number', 'string']) as [number, string] | null;
+    const where: Prisma.WebhookEventWhereInput = {
+      appId: query.appId,
+      trigger: query.trigger,
+      uid: query.uid,
+      eventAt: { gte: query.from, lte: query.to },
+    };
+    if (after) {
+      const at = new Date(after[0]);
+      where.OR = [{ eventAt: { lt: at } }, { eventAt: at, id: { lt: BigInt(after[1]) } }];
+    }
+    const rows = await this.prisma.webhookEvent.findMany({
+      where,
+      orderBy: [{ eventAt: 'desc' }, { id: 'desc' }],
+      take: query.limit + 1,
+      omit: { bodySha256: true, naturalKey: true },
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((r) => ({
+        eventId: r.id.toString(),
+        appId: r.appId,
+        trigger: r.trigger,
+        webhook: r.webhook,
+        uid: r.uid,
+        eventAt: r.eventAt.toISOString(),
+        receivedAt: r.receivedAt.toISOString(),
+        body: r.body,
+      })),
+      nextCursor: rows.length > query.limit && last ? encodeCursor([last.eventAt.getTime(), last.id.toString()]) : null,
+    };
+  }
+
+  /** Bodies that were answered 400, newest first, byte for byte. */
+  async listRejected(query: RejectedEventsQueryDto): Promise<Page<RejectedEventDto>> {
+    const after = decodeCursor(query.cursor, ['string']) as [string] | null;
+    const rows = await this.prisma.rejectedEvent.findMany({
+      where: { appId: query.appId, ...(after ? { id: { lt: BigInt(after[0]) } } : {}) },
+      orderBy: { id: 'desc' },
+      take: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((r) => ({
+        id: r.id.toString(),
+        appId: r.appId,
+        trigger: r.trigger,
+        reason: r.reason,
+        field: r.field,
+        contentType: r.contentType,
+        receivedAt: r.receivedAt.toISOString(),
+        body: Buffer.from(r.body).toString('utf8'),
+      })),
+      nextCursor: rows.length > query.limit && last ? encodeCursor([last.id.toString()]) : null,
+    };
+  }
+}

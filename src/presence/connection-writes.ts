@@ -1,0 +1,174 @@
+import { PoolClient } from 'pg';
+import { ConnectionRow } from '../webhooks/cometchat-event';
+import { DerivedRowsWriter, maxOf, mergeBy, minOf } from '../webhooks/stored-event';
+
+type Row = ConnectionRow & { appId: string; eventId: string };
+
+/**
+ * Connection events, sessions and presence. Every statement is an upsert whose result does not
+ * depend on arrival order (LEAST/GREATEST on event times), so racing requests and several
+ * service instances converge on what serial processing in event-time order gives.
+ */
+export const writeConnections: DerivedRowsWriter = async (tx, events) => {
+  const rows = events.flatMap((e) =>
+    e.connection ? [{ ...e.connection, appId: e.appId, eventId: e.eventId }] : [],
+  );
+  if (rows.length === 0) return;
+  await insertConnectionEvents(tx, rows);
+  await upsertSessions(tx, rows);
+  await upsertPresence(tx, rows);
+  await closeVanishedSessions(tx, rows);
+};
+
+async function insertConnectionEvents(tx: PoolClient, rows: Row[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO connection_events (app_id, uid, action, at, status, session_key, device_id, platform,
+                                    connected_at, open_sessions, last_active_at, event_id)
+     SELECT a, u, act, to_timestamp(t / 1000.0), st, sk, d, p, to_timestamp(ca / 1000.0),
+            CASE WHEN os IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(os::jsonb)) END,
+            to_timestamp(la / 1000.0), e
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::text[],
+                   $8::text[], $9::float8[], $10::text[], $11::float8[], $12::bigint[])
+            AS x(a, u, act, t, st, sk, d, p, ca, os, la, e)
+     ON CONFLICT DO NOTHING`,
+    [
+      rows.map((r) => r.appId),
+      rows.map((r) => r.uid),
+      rows.map((r) => r.action),
+      rows.map((r) => r.at),
+      rows.map((r) => r.status),
+      rows.map((r) => r.sessionKey),
+      rows.map((r) => r.deviceId),
+      rows.map((r) => r.platform),
+      rows.map((r) => r.connectedAt),
+      rows.map((r) => (r.openSessions === null ? null : JSON.stringify(r.openSessions))),
+      rows.map((r) => r.lastActiveAt),
+      rows.map((r) => r.eventId),
+    ],
+  );
+}
+
+interface SessionChange {
+  appId: string;
+  uid: string;
+  sessionKey: string;
+  deviceId: string | null;
+  platform: string | null;
+  connectedAt: number | null;
+  disconnectedAt: number | null;
+}
+
+/** A connect opens, a disconnect closes (at its earliest time); either may come first. */
+async function upsertSessions(tx: PoolClient, rows: Row[]): Promise<void> {
+  const sessions = mergeBy<SessionChange>(
+    rows.map((r) => ({
+      appId: r.appId,
+      uid: r.uid,
+      sessionKey: r.sessionKey,
+      deviceId: r.deviceId,
+      platform: r.platform,
+      connectedAt: r.connectedAt ?? (r.action === 'connected' ? r.at : null),
+      disconnectedAt: r.action === 'disconnected' ? r.at : null,
+    })),
+    (s) => [s.appId, s.uid, s.sessionKey].join('\u0000'),
+    (a, b) => ({
+      ...a,
+      deviceId: a.deviceId ?? b.deviceId,
+      platform: a.platform ?? b.platform,
+      connectedAt: minOf(a.connectedAt, b.connectedAt),
+      disconnectedAt: minOf(a.disconnectedAt, b.disconnectedAt),
+    }),
+  );
+  await tx.query(
+    `INSERT INTO sessions (app_id, uid, session_key, device_id, platform, connected_at, disconnected_at, closed_by)
+     SELECT a, u, sk, d, p, to_timestamp(ca / 1000.0), to_timestamp(da / 1000.0),
+            CASE WHEN da IS NULL THEN NULL ELSE 'event' END
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[])
+            AS x(a, u, sk, d, p, ca, da)
+      ORDER BY a, u, sk
+     ON CONFLICT (app_id, uid, session_key) DO UPDATE SET
+        device_id = COALESCE(sessions.device_id, EXCLUDED.device_id),
+        platform = COALESCE(sessions.platform, EXCLUDED.platform),
+        connected_at = LEAST(sessions.connected_at, EXCLUDED.connected_at),
+        disconnected_at = CASE
+          WHEN EXCLUDED.closed_by IS NULL THEN sessions.disconnected_at
+          WHEN sessions.closed_by = 'event' THEN LEAST(sessions.disconnected_at, EXCLUDED.disconnected_at)
+          ELSE EXCLUDED.disconnected_at END,
+        closed_by = COALESCE(EXCLUDED.closed_by, sessions.closed_by)`,
+    [
+      sessions.map((s) => s.appId),
+      sessions.map((s) => s.uid),
+      sessions.map((s) => s.sessionKey),
+      sessions.map((s) => s.deviceId),
+      sessions.map((s) => s.platform),
+      sessions.map((s) => s.connectedAt),
+      sessions.map((s) => s.disconnectedAt),
+    ],
+  );
+}
+
+interface PresenceChange {
+  appId: string;
+  uid: string;
+  status: string;
+  statusAt: number;
+  lastActiveAt: number | null;
+}
+
+// At equal event times 'online' wins, in the batch and in SQL alike, so order never matters.
+const later = (a: PresenceChange, b: PresenceChange) =>
+  b.statusAt > a.statusAt || (b.statusAt === a.statusAt && b.status > a.status) ? b : a;
+
+async function upsertPresence(tx: PoolClient, rows: Row[]): Promise<void> {
+  const users = mergeBy<PresenceChange>(
+    rows.map((r) => ({ appId: r.appId, uid: r.uid, status: r.status, statusAt: r.at, lastActiveAt: r.lastActiveAt })),
+    (p) => `${p.appId}\u0000${p.uid}`,
+    (a, b) => ({ ...later(a, b), lastActiveAt: maxOf(a.lastActiveAt, b.lastActiveAt) }),
+  );
+  await tx.query(
+    `INSERT INTO presence (app_id, uid, status, status_at, last_seen_at, last_active_at)
+     SELECT a, u, st, to_timestamp(t / 1000.0), to_timestamp(t / 1000.0), to_timestamp(la / 1000.0)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[]) AS x(a, u, st, t, la)
+      ORDER BY a, u
+     ON CONFLICT (app_id, uid) DO UPDATE SET
+        status = CASE WHEN (EXCLUDED.status_at, EXCLUDED.status) > (presence.status_at, presence.status)
+                      THEN EXCLUDED.status ELSE presence.status END,
+        status_at = GREATEST(presence.status_at, EXCLUDED.status_at),
+        last_seen_at = GREATEST(presence.last_seen_at, EXCLUDED.last_seen_at),
+        last_active_at = GREATEST(presence.last_active_at, EXCLUDED.last_active_at)`,
+    [
+      users.map((p) => p.appId),
+      users.map((p) => p.uid),
+      users.map((p) => p.status),
+      users.map((p) => p.statusAt),
+      users.map((p) => p.lastActiveAt),
+    ],
+  );
+}
+
+/**
+ * A lost disconnect must not leave a session open forever: a later event of the same user that
+ * shows the connection gone (missing from the legacy connections[] list, or the user offline)
+ * closes it at that event's time, marked 'inferred'. A real disconnect later replaces it.
+ */
+async function closeVanishedSessions(tx: PoolClient, rows: Row[]): Promise<void> {
+  const users = mergeBy(
+    rows.map((r) => [r.appId, r.uid]),
+    (u) => u.join('\u0000'),
+    (a) => a,
+  );
+  await tx.query(
+    `UPDATE sessions s SET disconnected_at = gone.at, closed_by = 'inferred'
+       FROM (
+         SELECT o.app_id, o.uid, o.session_key, min(ce.at) AS at
+           FROM unnest($1::text[], $2::text[]) AS u(a, id)
+           JOIN sessions o ON o.app_id = u.a AND o.uid = u.id AND o.closed_by IS DISTINCT FROM 'event'
+           JOIN connection_events ce ON ce.app_id = o.app_id AND ce.uid = o.uid AND ce.at > o.connected_at
+          WHERE ce.status = 'offline' OR NOT (o.session_key = ANY (ce.open_sessions))
+          GROUP BY o.app_id, o.uid, o.session_key
+       ) gone
+      WHERE s.app_id = gone.app_id AND s.uid = gone.uid AND s.session_key = gone.session_key
+        AND (s.disconnected_at IS NULL OR gone.at < s.disconnected_at)`,
+    [users.map((u) => u[0]), users.map((u) => u[1])],
+  );
+}

@@ -1,0 +1,173 @@
+import { PoolClient } from 'pg';
+import { ReceiptRow } from '../webhooks/cometchat-event';
+import { DerivedRowsWriter, mergeBy, minOf } from '../webhooks/stored-event';
+
+type Row = ReceiptRow & { appId: string; eventId: string };
+
+// A message's place in its conversation: sent time, then its numeric id (ids are strings).
+const BEFORE = (m: string, s: string) =>
+  `(${m}.sent_at, length(${m}.id), ${m}.id) < (${s}.sent_at, length(${s}.message_id), ${s}.message_id)`;
+
+const LATENCY = `GREATEST(0, round(extract(epoch FROM (x.at - m.sent_at)) * 1000))::bigint`;
+
+/**
+ * Receipts: one row per (app, message, reader, kind) keeping the earliest time; explicit rows
+ * beat implied ones at the same time. Then CometChat's cumulative semantics: a receipt for M
+ * covers the reader's earlier messages in M's conversation, and a read covers delivery.
+ */
+export const writeReceipts: DerivedRowsWriter = async (tx, events) => {
+  const fresh = mergeBy<Row>(
+    events.flatMap((e) => (e.receipt ? [{ ...e.receipt, appId: e.appId, eventId: e.eventId }] : [])),
+    (r) => [r.appId, r.messageId, r.reader, r.kind].join('\u0000'),
+    (a, b) => (b.at < a.at ? b : a),
+  );
+  const newMessages = events.filter((e) => e.message).map((e) => [e.appId, e.message!.id]);
+
+  if (newMessages.length > 0) await fillInMessageFields(tx, newMessages);
+  if (fresh.length > 0) await insertExplicit(tx, fresh);
+
+  // Sources of implication: the new receipts, and receipts waiting for a message that just came.
+  const sources = fresh.map((r) => [r.appId, r.messageId, r.reader]);
+  if (newMessages.length > 0) {
+    const waiting = await tx.query<{ app_id: string; message_id: string; reader: string }>(
+      `SELECT r.app_id, r.message_id, r.reader
+         FROM receipts r JOIN unnest($1::text[], $2::text[]) AS x(a, m) ON r.app_id = x.a AND r.message_id = x.m
+        WHERE NOT r.implied`,
+      [newMessages.map((m) => m[0]), newMessages.map((m) => m[1])],
+    );
+    sources.push(...waiting.rows.map((r) => [r.app_id, r.message_id, r.reader]));
+  }
+  if (sources.length > 0) await implyEarlier(tx, sources);
+  if (newMessages.length > 0) await implyFromLater(tx, newMessages);
+};
+
+async function fillInMessageFields(tx: PoolClient, messages: string[][]): Promise<void> {
+  await tx.query(
+    `UPDATE receipts x
+        SET sent_at = m.sent_at, conversation_id = m.conversation_id, message_sender = m.sender,
+            receiver_type = m.receiver_type, latency_ms = ${LATENCY}
+       FROM messages m JOIN unnest($1::text[], $2::text[]) AS n(a, i) ON m.app_id = n.a AND m.id = n.i
+      WHERE x.app_id = m.app_id AND x.message_id = m.id AND x.sent_at IS NULL`,
+    [messages.map((m) => m[0]), messages.map((m) => m[1])],
+  );
+}
+
+async function insertExplicit(tx: PoolClient, rows: Row[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO receipts (app_id, message_id, reader, kind, at, implied, receiver_type, receiver,
+                           message_sender, conversation_id, sent_at, latency_ms, event_id)
+     SELECT x.a, x.mid, x.rd, x.k, x.at, false, COALESCE(m.receiver_type, x.rt), x.rc,
+            COALESCE(m.sender, x.ms), m.conversation_id, m.sent_at,
+            CASE WHEN m.sent_at IS NULL THEN NULL ELSE ${LATENCY} END, x.e
+       FROM (SELECT a, mid, rd, k, to_timestamp(t / 1000.0) AS at, rt, rc, ms, e
+               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
+                           $7::text[], $8::text[], $9::bigint[]) AS u(a, mid, rd, k, t, rt, rc, ms, e)) x
+       LEFT JOIN messages m ON m.app_id = x.a AND m.id = x.mid
+      ORDER BY x.a, x.mid, x.rd, x.k
+     ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE
+        SET at = EXCLUDED.at, implied = false, latency_ms = EXCLUDED.latency_ms, event_id = EXCLUDED.event_id,
+            receiver = COALESCE(receipts.receiver, EXCLUDED.receiver)
+      WHERE EXCLUDED.at < receipts.at OR (receipts.implied AND EXCLUDED.at <= receipts.at)`,
+    [
+      rows.map((r) => r.appId),
+      rows.map((r) => r.messageId),
+      rows.map((r) => r.reader),
+      rows.map((r) => r.kind),
+      rows.map((r) => r.at),
+      rows.map((r) => r.receiverType),
+      rows.map((r) => r.receiver),
+      rows.map((r) => r.messageSender),
+      rows.map((r) => r.eventId),
+    ],
+  );
+}
+
+/** Upserts implied receipts, keeping the earliest time per key. */
+const UPSERT_IMPLIED = `
+  INSERT INTO receipts (app_id, message_id, reader, kind, at, implied, receiver_type, receiver,
+                        message_sender, conversation_id, sent_at, latency_ms)
+  SELECT DISTINCT ON (x.app_id, m.id, x.reader, x.kind)
+         x.app_id, m.id, x.reader, x.kind, x.at, true, m.receiver_type,
+         CASE WHEN m.receiver_type = 'group' THEN m.receiver ELSE m.sender END,
+         m.sender, m.conversation_id, m.sent_at, ${LATENCY}
+    FROM targets x JOIN messages m ON m.app_id = x.app_id AND m.id = x.message_id
+   ORDER BY x.app_id, m.id, x.reader, x.kind, x.at
+  ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE
+     SET at = EXCLUDED.at, implied = true, latency_ms = EXCLUDED.latency_ms
+   WHERE EXCLUDED.at < receipts.at`;
+
+/**
+ * For each source receipt (message M, reader R): R's earlier messages in M's conversation get
+ * the same receipt, and every read gives a delivery, on M itself too. The walk back stops at the
+ * latest earlier message R already has at or before that time: cumulative receipts keep times
+ * non-decreasing along the conversation, so everything before it is covered already.
+ */
+async function implyEarlier(tx: PoolClient, sources: string[][]): Promise<void> {
+  await tx.query(
+    `WITH src AS (
+       SELECT r.app_id, r.message_id, r.reader, r.at, r.sent_at, r.conversation_id, t.kind,
+              r.kind = 'read' AND t.kind = 'delivered' AS include_self
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS u(a, mid, rd)
+         JOIN receipts r ON r.app_id = u.a AND r.message_id = u.mid AND r.reader = u.rd
+         JOIN (VALUES ('delivered'), ('read')) AS t(kind) ON t.kind = r.kind OR r.kind = 'read'
+        WHERE r.sent_at IS NOT NULL
+     ), targets AS (
+       SELECT s.app_id, m.id AS message_id, s.reader, s.kind, s.at
+         FROM src s
+         LEFT JOIN LATERAL (
+           SELECT c.sent_at FROM receipts c
+            WHERE c.app_id = s.app_id AND c.conversation_id = s.conversation_id AND c.reader = s.reader
+              AND c.kind = s.kind AND c.sent_at <= s.sent_at AND c.at <= s.at AND c.message_id <> s.message_id
+            ORDER BY c.sent_at DESC LIMIT 1) cut ON true
+         JOIN messages m ON m.app_id = s.app_id AND m.conversation_id = s.conversation_id
+                        AND m.sender <> s.reader
+                        AND m.sent_at >= COALESCE(cut.sent_at, '-infinity')
+                        AND (${BEFORE('m', 's')} OR (s.include_self AND m.id = s.message_id))
+     )
+     ${UPSERT_IMPLIED}`,
+    [sources.map((s) => s[0]), sources.map((s) => s[1]), sources.map((s) => s[2])],
+  );
+}
+
+/** A message that arrives after receipts for later messages of its conversation inherits them. */
+async function implyFromLater(tx: PoolClient, messages: string[][]): Promise<void> {
+  await tx.query(
+    `WITH fresh AS (
+       SELECT m.* FROM messages m JOIN unnest($1::text[], $2::text[]) AS u(a, i) ON m.app_id = u.a AND m.id = u.i
+     ), targets AS (
+       SELECT f.app_id, f.id AS message_id, r.reader, t.kind, min(r.at) AS at
+         FROM fresh f
+         JOIN messages later ON later.app_id = f.app_id AND later.conversation_id = f.conversation_id
+                            AND (f.sent_at, length(f.id), f.id) < (later.sent_at, length(later.id), later.id)
+         JOIN receipts r ON r.app_id = later.app_id AND r.message_id = later.id AND r.reader <> f.sender
+         JOIN (VALUES ('delivered'), ('read')) AS t(kind) ON t.kind = r.kind OR r.kind = 'read'
+        GROUP BY f.app_id, f.id, r.reader, t.kind
+     )
+     ${UPSERT_IMPLIED}`,
+    [messages.map((m) => m[0]), messages.map((m) => m[1])],
+  );
+}
+
+export const writeGroupReceipts: DerivedRowsWriter = async (tx, events) => {
+  const rows = mergeBy(
+    events.flatMap((e) => (e.groupReceipt ? [{ ...e.groupReceipt, appId: e.appId, eventId: e.eventId }] : [])),
+    (r) => [r.appId, r.messageId, r.kind].join('\u0000'),
+    (a, b) => (minOf(a.at, b.at) === a.at ? a : b),
+  );
+  if (rows.length === 0) return;
+  await tx.query(
+    `INSERT INTO group_receipts (app_id, message_id, kind, at, event_id)
+     SELECT a, m, k, to_timestamp(t / 1000.0), e
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::bigint[]) AS x(a, m, k, t, e)
+      ORDER BY a, m, k
+     ON CONFLICT (app_id, message_id, kind) DO UPDATE SET at = EXCLUDED.at, event_id = EXCLUDED.event_id
+      WHERE EXCLUDED.at < group_receipts.at`,
+    [
+      rows.map((r) => r.appId),
+      rows.map((r) => r.messageId),
+      rows.map((r) => r.kind),
+      rows.map((r) => r.at),
+      rows.map((r) => r.eventId),
+    ],
+  );
+};

@@ -1,0 +1,216 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Pool, PoolClient } from 'pg';
+import { AppConfig } from '../config/app-config';
+import { DatabaseUnavailableError, isConnectionError } from '../db/database-errors';
+import { writeMessages } from '../messages/message-writes';
+import { writeConnections } from '../presence/connection-writes';
+import { writeGroupReceipts, writeReceipts } from '../receipts/receipt-writes';
+import { CometChatEvent } from './cometchat-event';
+import { DerivedRowsWriter, StoredEvent } from './stored-event';
+
+export interface IncomingEvent {
+  event: CometChatEvent;
+  /** The body as received (UTF-8), stored as jsonb. */
+  bodyText: string;
+  bodySha256: string;
+  receivedAt: number;
+}
+
+export interface IngestResult {
+  eventId: string;
+  duplicate: boolean;
+}
+
+/** The database refused one event on its own; it is answered 400 and kept as rejected. */
+export class EventNotStorableError extends Error {}
+
+interface Pending {
+  item: IncomingEvent;
+  resolve: (result: IngestResult) => void;
+  reject: (error: Error) => void;
+}
+
+const DERIVED: DerivedRowsWriter[] = [writeMessages, writeReceipts, writeGroupReceipts, writeConnections];
+const RETRYABLE = new Set(['40P01', '40001']); // deadlock, serialization failure
+
+/**
+ * Group commit: requests queue their events; each batch is one transaction of multi-row
+ * statements (raw events, then the rows derived from the new ones), and every request is
+ * answered only after its batch committed. The queue is bounded; when full, callers get 503.
+ */
+@Injectable()
+export class IngestWriter implements OnApplicationShutdown {
+  private readonly logger = new Logger(IngestWriter.name);
+  private readonly queue: Pending[] = [];
+  private running = 0;
+  private closed = false;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly config: AppConfig,
+  ) {}
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  submit(item: IncomingEvent): Promise<IngestResult> {
+    if (this.closed) return Promise.reject(new DatabaseUnavailableError('the service is shutting down'));
+    if (this.queue.length >= this.config.INGEST_QUEUE_LIMIT) {
+      return Promise.reject(new DatabaseUnavailableError('the ingest queue is full'));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Resolves once everything accepted so far is committed (or failed). */
+  async drain(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return;
+    await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    await this.drain();
+  }
+
+  private pump(): void {
+    while (this.running < this.config.INGEST_CONCURRENCY && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.config.INGEST_MAX_BATCH);
+      this.running++;
+      void this.commit(batch).finally(() => {
+        this.running--;
+        this.pump();
+        if (this.running === 0 && this.queue.length === 0) this.idle.splice(0).forEach((f) => f());
+      });
+    }
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    try {
+      const results = await this.writeWithRetry(batch.map((p) => p.item));
+      batch.forEach((p, i) => p.resolve(results[i]));
+    } catch (error) {
+      if (isConnectionError(error) || batch.length === 1) {
+        const failure = isConnectionError(error)
+          ? new DatabaseUnavailableError((error as Error).message)
+          : new EventNotStorableError((error as Error).message);
+        batch.forEach((p) => p.reject(failure));
+        return;
+      }
+      // One bad event must not fail the others: isolate it by writing each on its own.
+      this.logger.warn(`Batch of ${batch.length} failed (${(error as Error).message}); retrying one by one`);
+      for (const pending of batch) await this.commit([pending]);
+    }
+  }
+
+  private async writeWithRetry(items: IncomingEvent[]): Promise<IngestResult[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.write(items);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (!RETRYABLE.has(code ?? '') || attempt >= 5) throw error;
+      }
+    }
+  }
+
+  private async write(items: IncomingEvent[]): Promise<IngestResult[]> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const results = await insertEvents(client, items);
+      const fresh: StoredEvent[] = items.flatMap((item, i) =>
+        results[i].duplicate ? [] : [{ ...item.event, eventId: results[i].eventId }],
+      );
+      if (fresh.length > 0) for (const writeDerived of DERIVED) await writeDerived(client, fresh);
+      await client.query('COMMIT');
+      return results;
+    } catch (error) {
+      broken = error as Error;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      // A connection that failed mid-transaction is dropped rather than reused.
+      client.release(broken !== undefined && isConnectionError(broken) ? broken : undefined);
+    }
+  }
+}
+
+/**
+ * Inserts the raw rows of new events; an event whose bytes or natural key is already stored (or
+ * earlier in this batch) is a duplicate and gets the stored event's id.
+ */
+async function insertEvents(tx: PoolClient, items: IncomingEvent[]): Promise<IngestResult[]> {
+  const results: (IngestResult | undefined)[] = new Array(items.length);
+  const firstByKey = new Map<string, number>();
+  const toInsert: number[] = [];
+  const dedupeKeys = (it: IncomingEvent) => [
+    `h\u0000${it.event.appId}\u0000${it.bodySha256}`,
+    ...(it.event.naturalKey === null ? [] : [`k\u0000${it.event.appId}\u0000${it.event.naturalKey}`]),
+  ];
+  const sameAs: number[] = [];
+  items.forEach((it, i) => {
+    const earlier = dedupeKeys(it).map((k) => firstByKey.get(k)).find((j) => j !== undefined);
+    if (earlier !== undefined) {
+      sameAs[i] = earlier;
+      return;
+    }
+    dedupeKeys(it).forEach((k) => firstByKey.set(k, i));
+    toInsert.push(i);
+  });
+
+  const rows = toInsert.map((i) => items[i]);
+  const inserted = await tx.query<{ id: string; app_id: string; h: string }>(
+    `INSERT INTO webhook_events (app_id, trigger, webhook, uid, event_at, received_at, body_sha256, natural_key, body)
+     SELECT a, t, w, u, to_timestamp(COALESCE(e, r) / 1000.0), to_timestamp(r / 1000.0), decode(h, 'hex'), k, b::jsonb
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::text[],
+                   $8::text[], $9::text[]) AS x(a, t, w, u, e, r, h, k, b)
+     ON CONFLICT DO NOTHING
+     RETURNING id, app_id, encode(body_sha256, 'hex') AS h`,
+    [
+      rows.map((r) => r.event.appId),
+      rows.map((r) => r.event.trigger),
+      rows.map((r) => r.event.webhook),
+      rows.map((r) => r.event.uid),
+      rows.map((r) => r.event.eventAt),
+      rows.map((r) => r.receivedAt),
+      rows.map((r) => r.bodySha256),
+      rows.map((r) => r.event.naturalKey),
+      rows.map((r) => r.bodyText),
+    ],
+  );
+  const newIds = new Map(inserted.rows.map((r) => [`${r.app_id}\u0000${r.h}`, r.id]));
+  const missing: number[] = [];
+  for (const i of toInsert) {
+    const eventId = newIds.get(`${items[i].event.appId}\u0000${items[i].bodySha256}`);
+    if (eventId === undefined) missing.push(i);
+    else results[i] = { eventId, duplicate: false };
+  }
+  if (missing.length > 0) {
+    const found = await tx.query<{ id: string; app_id: string; h: string; natural_key: string | null }>(
+      `SELECT id, app_id, encode(body_sha256, 'hex') AS h, natural_key FROM webhook_events w
+        WHERE (app_id, body_sha256) IN (SELECT a, decode(h, 'hex') FROM unnest($1::text[], $2::text[]) AS x(a, h))
+           OR (app_id, natural_key) IN (SELECT a, k FROM unnest($1::text[], $3::text[]) AS x(a, k))`,
+      [
+        missing.map((i) => items[i].event.appId),
+        missing.map((i) => items[i].bodySha256),
+        missing.map((i) => items[i].event.naturalKey),
+      ],
+    );
+    for (const i of missing) {
+      const { appId, naturalKey } = items[i].event;
+      const row = found.rows.find(
+        (r) => r.app_id === appId && (r.h === items[i].bodySha256 || (naturalKey !== null && r.natural_key === naturalKey)),
+      );
+      if (row === undefined) throw new Error('a conflicting event vanished before it could be read');
+      results[i] = { eventId: row.id, duplicate: true };
+    }
+  }
+  sameAs.forEach((j, i) => (results[i] = { eventId: results[j]!.eventId, duplicate: true }));
+  return results as IngestResult[];
+}

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { BadRequestException, Injectable } from '@nestjs/common';
+import { PrismaService } from '../db/prisma.service';
+import { readCometChatEvent } from './cometchat-event';
+import { EventNotStorableError, IngestWriter } from './ingest-writer.service';
+import { PayloadError, assertStorable } from './payload-reader';
+
+export type WebhookAnswer = Record<string, never> | { eventId: string; duplicate: boolean };
+
+@Injectable()
+export class WebhooksService {
+  constructor(
+    private readonly writer: IngestWriter,
+    private readonly prisma: PrismaService,
+  ) {}
+
+  /** Stores one webhook; resolves only after it is committed. */
+  async receive(raw: Buffer, contentType: string | undefined): Promise<WebhookAnswer> {
+    const receivedAt = Date.now();
+    const text = raw.toString('utf8').replace(/^\uFEFF/, '');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      const detail = text.trim() === '' ? 'the body is empty' : (error as Error).message;
+      return this.reject(raw, contentType, new PayloadError('body', `body is not valid JSON: ${detail}`));
+    }
+    let event;
+    try {
+      assertStorable(parsed);
+      event = readCometChatEvent(parsed);
+    } catch (error) {
+      if (error instanceof PayloadError) return this.reject(raw, contentType, error, parsed);
+      throw error;
+    }
+    try {
+      const result = await this.writer.submit({
+        event,
+        bodyText: text,
+        bodySha256: createHash('sha256').update(raw).digest('hex'),
+        receivedAt,
+      });
+      // CometChat copies a before_message answer into the message's metadata: keep it empty.
+      return event.trigger === 'before_message' ? {} : result;
+    } catch (error) {
+      if (!(error instanceof EventNotStorableError)) throw error;
+      return this.reject(raw, contentType, new PayloadError('body', `body could not be stored: ${error.message}`), parsed);
+    }
+  }
+
+  /** Keeps the unusable body byte for byte, then answers 400 naming the field. */
+  private async reject(raw: Buffer, contentType: string | undefined, error: PayloadError, parsed?: unknown): Promise<never> {
+    const envelope = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+    const short = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v).slice(0, 255) : null);
+    const rejected = await this.prisma.rejectedEvent.create({
+      data: {
+        appId: short(envelope.appId),
+        trigger: short(envelope.trigger),
+        reason: error.message,
+        field: error.field,
+        contentType: contentType?.slice(0, 255) ?? null,
+        body: new Uint8Array(raw),
+      },
+      select: { id: true },
+    });
+    throw new BadRequestException({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: error.message,
+      field: error.field,
+      rejectedId: rejected.id.toString(),
+    });
+  }
+}

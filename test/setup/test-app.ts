@@ -1,0 +1,48 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Client } from 'pg';
+import { createApp } from '../../src/app.setup';
+import { loadConfig } from '../../src/config/app-config';
+
+export const testDatabaseUrl = () => {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is set by test/setup/global-setup.ts');
+  return url;
+};
+
+/** The real app (Fastify, pipes, filters) on the test database, for app.inject(). */
+export async function startApp(env: Record<string, string> = {}): Promise<NestFastifyApplication> {
+  const config = loadConfig({ LOG_LEVEL: 'fatal', ...env });
+  const app = await createApp(config, testDatabaseUrl());
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}
+
+const TABLES = [
+  'webhook_events',
+  'rejected_events',
+  'messages',
+  'receipts',
+  'group_receipts',
+  'connection_events',
+  'sessions',
+  'presence',
+];
+
+export async function resetDatabase(): Promise<void> {
+  await withDb((db) => db.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY`));
+}
+
+export async function withDb<T>(work: (db: Client) => Promise<T>): Promise<T> {
+  const db = new Client({ connectionString: testDatabaseUrl() });
+  await db.connect();
+  try {
+    return await work(db);
+  } finally {
+    await db.end();
+  }
+}
+
+export async function rows<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+  return withDb(async (db) => (await db.query(sql, params)).rows as T[]);
+}
