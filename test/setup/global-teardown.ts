@@ -1,6 +1,5 @@
-import * as embedded from '../../scripts/embedded-postgres';
-import { TEST_CLUSTER } from './test-database';
+import { dropTestDatabase } from './test-database';
 
-export default function globalTeardown(): void {
-  if (process.env.TEST_STOP_CLUSTER === '1') embedded.stop(TEST_CLUSTER);
+export default async function globalTeardown(): Promise<void> {
+  await dropTestDatabase(process.env.TEST_DATABASE_URL!, process.env.TEST_STOP_CLUSTER === '1');
 }

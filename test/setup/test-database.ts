@@ -10,30 +10,54 @@ export const TEST_CLUSTER = {
   port: Number(process.env.TEST_PG_PORT ?? 54339),
   database: 'postgres',
 };
+const PREFIX = 'presence_test_';
 
-/** A fresh database with every migration applied; on DATABASE_URL's server when set. */
-export async function createTestDatabase(): Promise<{ url: string; startedHere: boolean }> {
-  let serverUrl: string;
-  let startedHere = false;
-  if (process.env.DATABASE_URL) {
-    serverUrl = process.env.DATABASE_URL;
-  } else {
-    const started = embedded.ensure(TEST_CLUSTER);
-    serverUrl = started.url;
-    startedHere = started.startedHere;
+function serverUrl(): { url: string; startedHere: boolean } {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, startedHere: false };
+  const { url, startedHere } = embedded.ensure(TEST_CLUSTER);
+  return { url, startedHere };
+}
+
+async function admin<T>(url: string, work: (db: Client) => Promise<T>): Promise<T> {
+  const db = new Client({ connectionString: url });
+  await db.connect();
+  try {
+    return await work(db);
+  } finally {
+    await db.end();
   }
-  const url = new URL(serverUrl);
-  const name = `${url.pathname.slice(1) || 'postgres'}_test`.replace(/[^a-z0-9_]/gi, '_');
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
+}
+
+/**
+ * A fresh database for this test run, with every migration applied by `prisma migrate deploy`,
+ * on DATABASE_URL's server when set. Each run has its own, so runs never disturb each other.
+ */
+export async function createTestDatabase(): Promise<{ url: string; startedHere: boolean }> {
+  const server = serverUrl();
+  const name = `${PREFIX}${process.pid}`;
+  await admin(server.url, async (db) => {
+    await db.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await db.query(`CREATE DATABASE "${name}"`);
+  });
+  const url = new URL(server.url);
   url.pathname = `/${name}`;
   execFileSync(process.execPath, [require.resolve('prisma/build/index.js'), 'migrate', 'deploy'], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: url.toString() },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  return { url: url.toString(), startedHere };
+  return { url: url.toString(), startedHere: server.startedHere };
+}
+
+/** Drops this run's database; stops the embedded cluster when no other run still uses it. */
+export async function dropTestDatabase(testUrl: string, stopCluster: boolean): Promise<void> {
+  const url = new URL(testUrl);
+  const name = url.pathname.slice(1);
+  url.pathname = '/postgres';
+  const others = await admin(url.toString(), async (db) => {
+    await db.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    const left = await db.query(`SELECT 1 FROM pg_database WHERE datname LIKE $1`, [`${PREFIX}%`]);
+    return left.rowCount ?? 0;
+  });
+  if (stopCluster && others === 0) embedded.stop(TEST_CLUSTER);
 }
