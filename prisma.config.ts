@@ -5,10 +5,20 @@ import path from 'node:path';
 import { defineConfig } from 'prisma/config';
 import * as embedded from './scripts/embedded-postgres';
 
-process.env.PRISMA_SCHEMA_ENGINE_BINARY ??= path.join(__dirname, 'prisma', 'schema-engine', 'schema-engine.js');
+process.env.PRISMA_SCHEMA_ENGINE_BINARY ??= path.join(
+  __dirname,
+  'prisma',
+  'schema-engine',
+  'schema-engine.js',
+);
 
-function databaseUrl(): string {
+// Commands that never connect; `npm run build` and the tests' `prisma generate` should not
+// initialise or start a database.
+const OFFLINE_COMMANDS = new Set(['generate', 'validate', 'format', 'version', '--version', '-v']);
+
+function databaseUrl(): string | undefined {
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  if (OFFLINE_COMMANDS.has(process.argv[2])) return undefined;
   const { url, startedHere } = embedded.ensure();
   // Leave a server that was already running alone; one started for this command (including a
   // long-running `prisma studio`) goes away with it.

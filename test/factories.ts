@@ -216,7 +216,11 @@ export function currentConnection(o: {
       timestamp: o.at,
       status: o.status,
       userPresenceChanged: true,
-      user: { uid: o.uid, name: o.uid, lastActiveAt: o.lastActiveAt ?? Math.floor(Number(o.at) / 1000) },
+      user: {
+        uid: o.uid,
+        name: o.uid,
+        lastActiveAt: o.lastActiveAt ?? Math.floor(Number(o.at) / 1000),
+      },
       currentConnection: {
         action: o.action,
         platform: o.platform ?? 'web',

@@ -45,7 +45,8 @@ function reportCharColumns(queryable) {
   const queryRaw = queryable.queryRaw.bind(queryable);
   queryable.queryRaw = async (query) => {
     const result = await queryRaw(query);
-    for (const i of result.rows[CHAR_COLUMNS] ?? []) result.columnTypes[i] = ColumnTypeEnum.Character;
+    for (const i of result.rows[CHAR_COLUMNS] ?? [])
+      result.columnTypes[i] = ColumnTypeEnum.Character;
     return result;
   };
   return queryable;
@@ -122,14 +123,17 @@ function createAdapterFactory({ url, shadowDatabaseUrl }) {
       // Drop only after the pool is closed: PostgreSQL refuses to drop a database in use.
       adapter.dispose = async () => {
         await closePool();
-        await withClient(url, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
+        await withClient(url, (c) =>
+          c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`),
+        );
       };
       return adapter;
     },
   };
 }
 
-// A user-provided shadow database may hold leftovers from an earlier run.
+// The native engine empties a user-provided shadow database before use; the WebAssembly engine
+// does not, and leftovers from an earlier run would end up in the computed schema.
 async function resetDatabase(url) {
   const { schema = 'public' } = parseUrl(url);
   await withClient(url, async (c) => {
@@ -144,7 +148,10 @@ function describeConnectionError(url, error) {
   const at = `${host}:${port}`;
   switch (error.code) {
     case '3D000':
-      return { error_code: 'P1003', message: `Database \`${database}\` does not exist on the database server at \`${at}\`.` };
+      return {
+        error_code: 'P1003',
+        message: `Database \`${database}\` does not exist on the database server at \`${at}\`.`,
+      };
     case '28P01':
     case '28000':
       return {
@@ -171,7 +178,9 @@ async function canConnect(url) {
 // Like the native engine: connect to the server's maintenance database to create the target.
 async function createDatabase(url) {
   const { database } = parseUrl(url);
-  await withClient(withDatabase(url, 'postgres'), (c) => c.query(`CREATE DATABASE ${quoteIdent(database)}`));
+  await withClient(withDatabase(url, 'postgres'), (c) =>
+    c.query(`CREATE DATABASE ${quoteIdent(database)}`),
+  );
   return database;
 }
 

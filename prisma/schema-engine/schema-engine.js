@@ -20,11 +20,27 @@ const postgres = require('./postgres');
 const WASM_METHOD = { getDatabaseVersion: 'version' };
 const NOT_RPC_METHODS = new Set(['constructor', 'free']);
 
+// Unlike the native engine, the WebAssembly engine only opens shadow databases while diagnosing
+// the migration history; evaluateDataLoss and createMigration then reuse what that found, and
+// fail with "PostgreSQL shadow DB must be provided through an external factory" when there is
+// none: on a fresh engine, or once the database has been changed (observed after applying
+// migrations). Such calls get a diagnosis first, which is what `migrate dev` needs.
+const NEEDS_DIAGNOSIS = new Set(['evaluateDataLoss', 'createMigration']);
+const CHANGES_DATABASE = new Set([
+  'applyMigrations',
+  'createMigration',
+  'dbExecute',
+  'markMigrationApplied',
+  'markMigrationRolledBack',
+  'reset',
+  'schemaPush',
+]);
+
 function parseArgs(argv) {
   const args = { datamodels: [], datasource: {}, command: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--version' || arg === '-V') args.version = true;
+    if (arg === '--version') args.version = true;
     else if (arg === '--datamodels') args.datamodels.push(argv[++i]);
     else if (arg === '--datasource') args.datasource = JSON.parse(argv[++i]);
     // Preview features and extension types have no counterpart in the WebAssembly engine.
@@ -36,7 +52,9 @@ function parseArgs(argv) {
 
 // stderr lines are read by the CLI as tracing JSON; an ERROR line carries the user-facing error.
 function log(level, fields) {
-  process.stderr.write(`${JSON.stringify({ timestamp: new Date().toISOString(), level, fields, target: 'schema_engine::logger' })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ timestamp: new Date().toISOString(), level, fields, target: 'schema_engine::logger' })}\n`,
+  );
 }
 
 async function runCliCommand([scope, name], { url }) {
@@ -63,29 +81,44 @@ async function runCliCommand([scope, name], { url }) {
 function toRpcError(error) {
   const panic = wasm.panicMessage(error);
   if (panic !== undefined) {
-    return { code: 4466, message: panic, data: { is_panic: true, message: panic, backtrace: error.stack } };
+    return {
+      code: 4466,
+      message: panic,
+      data: { is_panic: true, message: panic, backtrace: error.stack },
+    };
   }
   return {
     code: 4466,
     message: 'An error happened. Check the data field for details.',
-    data: { is_panic: false, message: error.message, meta: error.meta ?? null, error_code: error.code ?? null },
+    data: {
+      is_panic: false,
+      message: error.message,
+      meta: error.meta ?? null,
+      error_code: error.code ?? null,
+    },
   };
 }
 
 function serve({ datamodels, datasource }) {
-  const send = (message) => process.stdout.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+  const send = (message) =>
+    process.stdout.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
   let engine;
   const getEngine = () =>
     (engine ??= wasm.load().then(({ SchemaEngine }) =>
       SchemaEngine.new(
         // An empty list makes the engine panic; "no schema" must be undefined.
-        { datamodels: datamodels.length ? datamodels.map((file) => [file, fs.readFileSync(file, 'utf8')]) : undefined },
+        {
+          datamodels: datamodels.length
+            ? datamodels.map((file) => [file, fs.readFileSync(file, 'utf8')])
+            : undefined,
+        },
         (line) => process.stderr.write(`${String(line).trimEnd()}\n`),
         bindMigrationAwareSqlAdapterFactory(postgres.createAdapterFactory(datasource)),
       ),
     ));
 
   let printRequests = 0;
+  let diagnosed = false;
   async function handle({ id, method, params }) {
     try {
       const wasmMethod = WASM_METHOD[method] ?? method;
@@ -94,12 +127,32 @@ function serve({ datamodels, datasource }) {
         send({ id, error: { code: -32601, message: `Method not found: ${method}` } });
         return;
       }
+      if (NEEDS_DIAGNOSIS.has(method) && !diagnosed) {
+        const { migrationsList, filters } = params;
+        await instance.diagnoseMigrationHistory({
+          migrationsList,
+          filters,
+          optInToShadowDatabase: true,
+        });
+      }
+      if (CHANGES_DATABASE.has(method)) diagnosed = false;
       const result = await instance[wasmMethod](params);
+      if (
+        method === 'devDiagnostic' ||
+        (method === 'diagnoseMigrationHistory' && params.optInToShadowDatabase)
+      ) {
+        diagnosed = true;
+      }
       if (method === 'diff') {
         // The native engine prints the diff through a `print` request to the CLI, which
         // writes it to its own stdout (so `--output` can capture it) and adds a newline.
         const { stdout, ...rest } = result;
-        if (stdout) send({ id: `print-${++printRequests}`, method: 'print', params: { content: stdout.replace(/\n$/, '') } });
+        if (stdout)
+          send({
+            id: `print-${++printRequests}`,
+            method: 'print',
+            params: { content: stdout.replace(/\n$/, '') },
+          });
         send({ id, result: rest });
         return;
       }
@@ -125,6 +178,14 @@ function serve({ datamodels, datasource }) {
     void Promise.allSettled(inFlight).then(() => process.exit(0));
   });
 }
+
+// A panic inside one of the engine's own callbacks escapes as an uncaught exception instead of a
+// rejected call. End the way the native binary does on a panic: message on stderr, exit code 101.
+process.on('uncaughtException', (error) => {
+  const panic = wasm.panicMessage(error);
+  log('ERROR', { is_panic: panic !== undefined, message: panic ?? error.stack ?? String(error) });
+  process.exit(panic === undefined ? 1 : 101);
+});
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));

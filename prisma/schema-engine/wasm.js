@@ -22,7 +22,9 @@ async function load() {
   if (bindings) return bindings;
   globalThis.PRISMA_WASM_PANIC_REGISTRY = panicRegistry;
   const runtime = await import(pathToFileURL(path.join(PACKAGE_DIR, 'schema_engine_bg.js')).href);
-  const module = new WebAssembly.Module(fs.readFileSync(path.join(PACKAGE_DIR, 'schema_engine_bg.wasm')));
+  const module = new WebAssembly.Module(
+    fs.readFileSync(path.join(PACKAGE_DIR, 'schema_engine_bg.wasm')),
+  );
   const instance = new WebAssembly.Instance(module, { './schema_engine_bg.js': runtime });
   runtime.__wbg_set_wasm(instance.exports);
   instance.exports.__wbindgen_start();
@@ -32,7 +34,9 @@ async function load() {
 
 /** A panic surfaces as a WebAssembly trap; its message is the one the registry captured. */
 function panicMessage(error) {
-  return error instanceof WebAssembly.RuntimeError ? panicRegistry.message || error.message : undefined;
+  return error instanceof WebAssembly.RuntimeError
+    ? panicRegistry.message || error.message
+    : undefined;
 }
 
 module.exports = { load, panicMessage };

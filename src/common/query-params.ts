@@ -33,19 +33,35 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined, shape: ('string' | 'number')[]): unknown[] | null {
+export function decodeCursor(
+  cursor: string | undefined,
+  shape: ('string' | 'number')[],
+): unknown[] | null {
   if (cursor === undefined) return null;
   try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(key) && key.length === shape.length && key.every((v, i) => typeof v === shape[i])) return key;
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (
+      Array.isArray(key) &&
+      key.length === shape.length &&
+      key.every((v, i) => typeof v === shape[i])
+    )
+      return key;
   } catch {
     // fall through to the 400 below
   }
-  throw new BadRequestException({ statusCode: 400, message: 'cursor is not a cursor this endpoint issued', field: 'cursor' });
+  throw new BadRequestException({
+    statusCode: 400,
+    message: 'cursor is not a cursor this endpoint issued',
+    field: 'cursor',
+  });
 }
 
 export function assertRange(from: Date | undefined, to: Date | undefined): void {
   if (from && to && from > to) {
-    throw new BadRequestException({ statusCode: 400, message: 'from must not be after to', field: 'from' });
+    throw new BadRequestException({
+      statusCode: 400,
+      message: 'from must not be after to',
+      field: 'from',
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -15,7 +16,9 @@ import {
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
 const toBool = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : ['1', 'true', 'yes'].includes(String(value));
+  typeof value === 'string' && value !== ''
+    ? ['1', 'true', 'yes'].includes(value.toLowerCase())
+    : value;
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /** Every environment variable the service reads, with its default. The README lists the same. */
@@ -29,17 +32,21 @@ export class AppConfig {
   DATABASE_URL?: string;
   @Transform(toInt) @IsInt() @Min(1) @Max(65535) EMBEDDED_PG_PORT = 54329;
   @IsString() EMBEDDED_PG_DIR = '.data/postgres';
-  @Transform(toBool) RUN_MIGRATIONS = true;
+  @Transform(toBool) @IsBoolean() RUN_MIGRATIONS = true;
   @Transform(toInt) @IsInt() @Min(1) @Max(500) DB_POOL_SIZE = 10;
   @Transform(toInt) @IsInt() @Min(100) DB_CONNECT_TIMEOUT_MS = 3000;
 
   @Transform(emptyToUndefined)
-  @ValidateIf((c: AppConfig) => c.WEBHOOK_PASSWORD !== undefined || c.WEBHOOK_USERNAME !== undefined)
+  @ValidateIf(
+    (c: AppConfig) => c.WEBHOOK_PASSWORD !== undefined || c.WEBHOOK_USERNAME !== undefined,
+  )
   @IsString({ message: 'WEBHOOK_USERNAME must be set together with WEBHOOK_PASSWORD' })
   @MinLength(1)
   WEBHOOK_USERNAME?: string;
   @Transform(emptyToUndefined)
-  @ValidateIf((c: AppConfig) => c.WEBHOOK_PASSWORD !== undefined || c.WEBHOOK_USERNAME !== undefined)
+  @ValidateIf(
+    (c: AppConfig) => c.WEBHOOK_PASSWORD !== undefined || c.WEBHOOK_USERNAME !== undefined,
+  )
   @IsString({ message: 'WEBHOOK_PASSWORD must be set together with WEBHOOK_USERNAME' })
   @MinLength(1)
   WEBHOOK_PASSWORD?: string;

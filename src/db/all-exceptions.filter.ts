@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isConnectionError } from './database-errors';
 
@@ -15,11 +22,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
     const { status, body } = this.toResponse(exception, request.id);
-    if (status === HttpStatus.SERVICE_UNAVAILABLE) {
-      this.logger.warn(`[${request.id}] ${request.method} ${request.url}: database unavailable: ${(exception as Error).message}`);
+    if (status === 503) {
+      this.logger.warn(
+        `[${request.id}] ${request.method} ${request.url}: database unavailable: ${(exception as Error).message}`,
+      );
       void reply.header('Retry-After', '5');
     } else if (status >= 500) {
-      this.logger.error(`[${request.id}] ${request.method} ${request.url}`, (exception as Error)?.stack);
+      this.logger.error(
+        `[${request.id}] ${request.method} ${request.url}`,
+        (exception as Error)?.stack,
+      );
     }
     void reply.status(status).send(body);
   }
@@ -27,13 +39,20 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private toResponse(exception: unknown, requestId: string): { status: number; body: object } {
     if (exception instanceof HttpException) {
       const response = exception.getResponse();
-      const body = typeof response === 'string' ? { statusCode: exception.getStatus(), message: response } : response;
+      const body =
+        typeof response === 'string'
+          ? { statusCode: exception.getStatus(), message: response }
+          : response;
       return { status: exception.getStatus(), body };
     }
     if (isConnectionError(exception)) {
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
-        body: { statusCode: 503, error: 'Service Unavailable', message: 'The database is unavailable; retry later.' },
+        body: {
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: 'The database is unavailable; retry later.',
+        },
       };
     }
     // Fastify's own errors (body too large, bad content) carry their status.

@@ -1,12 +1,20 @@
 /** The database cannot be reached now: callers answer 503 so CometChat retries later. */
 export class DatabaseUnavailableError extends Error {}
 
-const NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+const NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
 // PostgreSQL: connection exceptions (08…), shutting down / starting up (57P01-03), too many connections.
 const PG_CODES = /^(08...|57P0[123]|53300)$/;
 // Prisma's own codes for an unreachable or closed database.
 const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
-const MESSAGES = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Can't reach database|Server has closed the connection|the database system is (shutting down|starting up)/i;
+const MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Can't reach database|Server has closed the connection|the database system is (shutting down|starting up)/i;
 
 /** True for errors meaning "the database is unreachable", wherever they come from. */
 export function isConnectionError(error: unknown, depth = 0): boolean {

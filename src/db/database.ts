@@ -16,7 +16,10 @@ export interface DatabaseHandle {
 /** DATABASE_URL when set; otherwise the embedded PostgreSQL under EMBEDDED_PG_DIR. */
 export function openDatabase(config: AppConfig, logger = new Logger('Database')): DatabaseHandle {
   if (config.DATABASE_URL) return { url: config.DATABASE_URL, close: () => undefined };
-  const options = { dataDir: path.resolve(ROOT, config.EMBEDDED_PG_DIR), port: config.EMBEDDED_PG_PORT };
+  const options = {
+    dataDir: path.resolve(ROOT, config.EMBEDDED_PG_DIR),
+    port: config.EMBEDDED_PG_PORT,
+  };
   const { url, startedHere } = embedded.ensure(options);
   logger.log(
     `${startedHere ? 'Started' : 'Using running'} embedded PostgreSQL on port ${options.port} (${options.dataDir})`,
@@ -32,13 +35,19 @@ export function openDatabase(config: AppConfig, logger = new Logger('Database'))
 /** Applies pending migrations the ordinary way, with `prisma migrate deploy`. */
 export async function applyMigrations(url: string, logger = new Logger('Database')): Promise<void> {
   const cli = require.resolve('prisma/build/index.js', { paths: [ROOT] });
-  const { stdout } = await promisify(execFile)(process.execPath, [cli, 'migrate', 'deploy'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: url },
-  });
-  const summary = stdout
+  const { stdout, stderr } = await promisify(execFile)(
+    process.execPath,
+    [cli, 'migrate', 'deploy'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: url },
+    },
+  );
+  const summary = `${stdout}\n${stderr}`
     .split('\n')
-    .filter((line) => /migration|applied|No pending/i.test(line))
-    .join(' ');
-  logger.log(summary.trim() || 'Migrations applied');
+    .filter((line) =>
+      /migrations? (found|have been|applied)|No pending|database schema is up to date/i.test(line),
+    )
+    .map((line) => line.trim());
+  logger.log(summary.join(' ') || 'Migrations applied');
 }

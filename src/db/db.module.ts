@@ -18,9 +18,13 @@ export const DATABASE_URL = Symbol('DATABASE_URL');
           connectionTimeoutMillis: config.DB_CONNECT_TIMEOUT_MS,
           idleTimeoutMillis: 30_000,
         });
-        // An idle client losing its server (outage, restart) must not crash the process.
+        // A client losing its server (outage, restart) must not crash the process: pg emits
+        // 'error' on idle and on checked-out clients alike; the pool drops the broken ones.
         const logger = new Logger('Database');
         pool.on('error', (error) => logger.warn(`Idle connection lost: ${error.message}`));
+        pool.on('connect', (client) =>
+          client.on('error', (error) => logger.warn(`Connection lost: ${error.message}`)),
+        );
         return pool;
       },
     },

@@ -1,5 +1,11 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { EventsQueryDto, Page, RejectedEventDto, RejectedEventsQueryDto, StoredEventDto } from './events.dto';
+import {
+  EventsQueryDto,
+  Page,
+  RejectedEventDto,
+  RejectedEventsQueryDto,
+  StoredEventDto,
+} from './events.dto';
 import { EventsService } from './events.service';
 
 @Controller('events')

@@ -5,8 +5,14 @@ export class EventsQueryDto extends PageQueryDto {
   @IsOptional() @IsString() @Length(1, 100) trigger?: string;
   @IsOptional() @IsString() @Length(1, 255) uid?: string;
   /** On the event's own time (received time when it has none). */
-  @IsOptional() @ToDate() @IsDate({ message: 'from must be an ISO-8601 time or a Unix time' }) from?: Date;
-  @IsOptional() @ToDate() @IsDate({ message: 'to must be an ISO-8601 time or a Unix time' }) to?: Date;
+  @IsOptional()
+  @ToDate()
+  @IsDate({ message: 'from must be an ISO-8601 time or a Unix time' })
+  from?: Date;
+  @IsOptional()
+  @ToDate()
+  @IsDate({ message: 'to must be an ISO-8601 time or a Unix time' })
+  to?: Date;
 }
 
 export class RejectedEventsQueryDto extends PageQueryDto {}

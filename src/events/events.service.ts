@@ -2,7 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { assertRange, decodeCursor, encodeCursor } from '../common/query-params';
 import { PrismaService } from '../db/prisma.service';
 import { Prisma } from '../generated/prisma/client';
-import { EventsQueryDto, Page, RejectedEventDto, RejectedEventsQueryDto, StoredEventDto } from './events.dto';
+import {
+  EventsQueryDto,
+  Page,
+  RejectedEventDto,
+  RejectedEventsQueryDto,
+  StoredEventDto,
+} from './events.dto';
 
 @Injectable()
 export class EventsService {
@@ -41,7 +47,10 @@ export class EventsService {
         receivedAt: r.receivedAt.toISOString(),
         body: r.body,
       })),
-      nextCursor: rows.length > query.limit && last ? encodeCursor([last.eventAt.getTime(), last.id.toString()]) : null,
+      nextCursor:
+        rows.length > query.limit && last
+          ? encodeCursor([last.eventAt.getTime(), last.id.toString()])
+          : null,
     };
   }
 

@@ -24,7 +24,11 @@ export class HealthController {
       .query('SELECT 1')
       .then(() => 'up' as const)
       .catch(() => 'down' as const);
-    const body = { status: database === 'up' ? 'ok' : 'unavailable', database, ingestQueueDepth: this.writer.depth };
+    const body = {
+      status: database === 'up' ? 'ok' : 'unavailable',
+      database,
+      ingestQueueDepth: this.writer.depth,
+    };
     if (database !== 'up') throw new ServiceUnavailableException(body);
     return body;
   }

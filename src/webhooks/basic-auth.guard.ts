@@ -24,7 +24,10 @@ export class BasicAuthGuard implements CanActivate {
     // Digests have equal length whatever was sent, so the comparison time says nothing.
     const given = digest(match ? Buffer.from(match[1], 'base64').toString('utf8') : '');
     if (match && timingSafeEqual(given, this.expected)) return true;
-    void context.switchToHttp().getResponse<FastifyReply>().header('WWW-Authenticate', 'Basic realm="webhooks"');
+    void context
+      .switchToHttp()
+      .getResponse<FastifyReply>()
+      .header('WWW-Authenticate', 'Basic realm="webhooks"');
     throw new UnauthorizedException('Missing or wrong webhook credentials');
   }
 }

@@ -105,27 +105,39 @@ export function readCometChatEvent(body: unknown): CometChatEvent {
   switch (trigger) {
     case 'before_message': {
       const d = data();
-      return { ...base, uid: optionalId(d.sender, 'data.sender'), eventAt: optionalTime(d.sentAt, 'data.sentAt'), naturalKey: null };
+      return {
+        ...base,
+        uid: optionalId(d.sender, 'data.sender'),
+        eventAt: optionalTime(d.sentAt, 'data.sentAt'),
+        naturalKey: null,
+      };
     }
     case 'after_message':
       return messageEvent(base, readMessage(data(), 'data'), 'message');
     case 'message_sent':
-      return messageEvent(base, readMessage(object(data().message, 'data.message'), 'data.message'), 'message');
+      return messageEvent(
+        base,
+        readMessage(object(data().message, 'data.message'), 'data.message'),
+        'message',
+      );
     case 'message_edited': {
       const message = readMessage(object(data().message, 'data.message'), 'data.message');
-      if (message.editedAt === null) throw new PayloadError('data.message.editedAt', 'data.message.editedAt is required');
+      if (message.editedAt === null)
+        throw new PayloadError('data.message.editedAt', 'data.message.editedAt is required');
       return messageEvent(base, message, 'message_edited', message.editedAt);
     }
     case 'message_deleted': {
       const message = readMessage(object(data().message, 'data.message'), 'data.message');
-      if (message.deletedAt === null) throw new PayloadError('data.message.deletedAt', 'data.message.deletedAt is required');
+      if (message.deletedAt === null)
+        throw new PayloadError('data.message.deletedAt', 'data.message.deletedAt is required');
       return messageEvent(base, message, 'message_deleted');
     }
     case 'message_delivery_receipt':
     case 'message_read_receipt': {
       const kind: ReceiptKind = trigger === 'message_read_receipt' ? 'read' : 'delivered';
       const d = data();
-      const receipt = d.body !== undefined ? readCurrentReceipt(d, kind) : readLegacyReceipt(d, kind);
+      const receipt =
+        d.body !== undefined ? readCurrentReceipt(d, kind) : readLegacyReceipt(d, kind);
       return {
         ...base,
         uid: receipt.reader,
@@ -161,7 +173,12 @@ export function readCometChatEvent(body: unknown): CometChatEvent {
 
 type Base = Pick<CometChatEvent, 'appId' | 'trigger' | 'webhook'>;
 
-function messageEvent(base: Base, message: MessageRow, kind: string, version?: number): CometChatEvent {
+function messageEvent(
+  base: Base,
+  message: MessageRow,
+  kind: string,
+  version?: number,
+): CometChatEvent {
   return {
     ...base,
     uid: message.sender,
@@ -176,7 +193,13 @@ function connectionEvent(base: Base, connection: ConnectionRow): CometChatEvent 
     ...base,
     uid: connection.uid,
     eventAt: connection.at,
-    naturalKey: key('connection', connection.uid, connection.sessionKey, connection.action, connection.at),
+    naturalKey: key(
+      'connection',
+      connection.uid,
+      connection.sessionKey,
+      connection.action,
+      connection.at,
+    ),
     connection,
   };
 }
@@ -200,7 +223,10 @@ function readLegacyReceipt(d: Json, kind: ReceiptKind): ReceiptRow {
   if (d.receiptType !== undefined) {
     const stated = oneOf(d.receiptType, 'data.receiptType', ['delivered', 'read'] as const);
     if (stated !== kind) {
-      throw new PayloadError('data.receiptType', `data.receiptType "${stated}" does not match the trigger`);
+      throw new PayloadError(
+        'data.receiptType',
+        `data.receiptType "${stated}" does not match the trigger`,
+      );
     }
   }
   const atField = kind === 'read' ? 'readAt' : 'deliveredAt';
@@ -209,7 +235,10 @@ function readLegacyReceipt(d: Json, kind: ReceiptKind): ReceiptRow {
     reader: id(d.receiptSender, 'data.receiptSender'),
     kind,
     at: time(d[atField], `data.${atField}`),
-    receiverType: d.receiverType === undefined ? null : oneOf(d.receiverType, 'data.receiverType', RECEIVER_TYPES),
+    receiverType:
+      d.receiverType === undefined
+        ? null
+        : oneOf(d.receiverType, 'data.receiverType', RECEIVER_TYPES),
     receiver: optionalId(d.receiptReceiver, 'data.receiptReceiver'),
     messageSender: optionalId(d.messageSender, 'data.messageSender'),
   };
@@ -220,7 +249,10 @@ function readCurrentReceipt(d: Json, kind: ReceiptKind): ReceiptRow {
   if (body.action !== undefined) {
     const stated = oneOf(body.action, 'data.body.action', ['delivered', 'read'] as const);
     if (stated !== kind) {
-      throw new PayloadError('data.body.action', `data.body.action "${stated}" does not match the trigger`);
+      throw new PayloadError(
+        'data.body.action',
+        `data.body.action "${stated}" does not match the trigger`,
+      );
     }
   }
   const user = isObject(body.user) ? body.user : {};
@@ -229,7 +261,10 @@ function readCurrentReceipt(d: Json, kind: ReceiptKind): ReceiptRow {
     reader: id(d.sender ?? user.uid, 'data.sender'),
     kind,
     at: time(body.timestamp, 'data.body.timestamp'),
-    receiverType: d.receiverType === undefined ? null : oneOf(d.receiverType, 'data.receiverType', RECEIVER_TYPES),
+    receiverType:
+      d.receiverType === undefined
+        ? null
+        : oneOf(d.receiverType, 'data.receiverType', RECEIVER_TYPES),
     receiver: optionalId(d.receiver, 'data.receiver'),
     messageSender: optionalId(d.messageSender, 'data.messageSender'),
   };
@@ -268,7 +303,10 @@ function readCurrentConnection(d: Json): ConnectionRow {
   const platform = optionalId(current.platform, 'data.currentConnection.platform');
   return {
     uid: id(user.uid, 'data.user.uid'),
-    action: oneOf(current.action, 'data.currentConnection.action', ['connected', 'disconnected'] as const),
+    action: oneOf(current.action, 'data.currentConnection.action', [
+      'connected',
+      'disconnected',
+    ] as const),
     at: time(d.timestamp, 'data.timestamp'),
     status: oneOf(d.status, 'data.status', ['online', 'offline'] as const),
     // The current format has no session id: a connection is its start time on its platform.

@@ -30,7 +30,12 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-const DERIVED: DerivedRowsWriter[] = [writeMessages, writeReceipts, writeGroupReceipts, writeConnections];
+const DERIVED: DerivedRowsWriter[] = [
+  writeMessages,
+  writeReceipts,
+  writeGroupReceipts,
+  writeConnections,
+];
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock, serialization failure
 
 /**
@@ -56,7 +61,8 @@ export class IngestWriter implements OnApplicationShutdown {
   }
 
   submit(item: IncomingEvent): Promise<IngestResult> {
-    if (this.closed) return Promise.reject(new DatabaseUnavailableError('the service is shutting down'));
+    if (this.closed)
+      return Promise.reject(new DatabaseUnavailableError('the service is shutting down'));
     if (this.queue.length >= this.config.INGEST_QUEUE_LIMIT) {
       return Promise.reject(new DatabaseUnavailableError('the ingest queue is full'));
     }
@@ -102,7 +108,9 @@ export class IngestWriter implements OnApplicationShutdown {
         return;
       }
       // One bad event must not fail the others: isolate it by writing each on its own.
-      this.logger.warn(`Batch of ${batch.length} failed (${(error as Error).message}); retrying one by one`);
+      this.logger.warn(
+        `Batch of ${batch.length} failed (${(error as Error).message}); retrying one by one`,
+      );
       for (const pending of batch) await this.commit([pending]);
     }
   }
@@ -146,16 +154,20 @@ export class IngestWriter implements OnApplicationShutdown {
  * earlier in this batch) is a duplicate and gets the stored event's id.
  */
 async function insertEvents(tx: PoolClient, items: IncomingEvent[]): Promise<IngestResult[]> {
-  const results: (IngestResult | undefined)[] = new Array(items.length);
+  const results: (IngestResult | undefined)[] = items.map(() => undefined);
   const firstByKey = new Map<string, number>();
   const toInsert: number[] = [];
   const dedupeKeys = (it: IncomingEvent) => [
     `h\u0000${it.event.appId}\u0000${it.bodySha256}`,
-    ...(it.event.naturalKey === null ? [] : [`k\u0000${it.event.appId}\u0000${it.event.naturalKey}`]),
+    ...(it.event.naturalKey === null
+      ? []
+      : [`k\u0000${it.event.appId}\u0000${it.event.naturalKey}`]),
   ];
   const sameAs: number[] = [];
   items.forEach((it, i) => {
-    const earlier = dedupeKeys(it).map((k) => firstByKey.get(k)).find((j) => j !== undefined);
+    const earlier = dedupeKeys(it)
+      .map((k) => firstByKey.get(k))
+      .find((j) => j !== undefined);
     if (earlier !== undefined) {
       sameAs[i] = earlier;
       return;
@@ -192,7 +204,12 @@ async function insertEvents(tx: PoolClient, items: IncomingEvent[]): Promise<Ing
     else results[i] = { eventId, duplicate: false };
   }
   if (missing.length > 0) {
-    const found = await tx.query<{ id: string; app_id: string; h: string; natural_key: string | null }>(
+    const found = await tx.query<{
+      id: string;
+      app_id: string;
+      h: string;
+      natural_key: string | null;
+    }>(
       `SELECT id, app_id, encode(body_sha256, 'hex') AS h, natural_key FROM webhook_events w
         WHERE (app_id, body_sha256) IN (SELECT a, decode(h, 'hex') FROM unnest($1::text[], $2::text[]) AS x(a, h))
            OR (app_id, natural_key) IN (SELECT a, k FROM unnest($1::text[], $3::text[]) AS x(a, k))`,
@@ -205,9 +222,12 @@ async function insertEvents(tx: PoolClient, items: IncomingEvent[]): Promise<Ing
     for (const i of missing) {
       const { appId, naturalKey } = items[i].event;
       const row = found.rows.find(
-        (r) => r.app_id === appId && (r.h === items[i].bodySha256 || (naturalKey !== null && r.natural_key === naturalKey)),
+        (r) =>
+          r.app_id === appId &&
+          (r.h === items[i].bodySha256 || (naturalKey !== null && r.natural_key === naturalKey)),
       );
-      if (row === undefined) throw new Error('a conflicting event vanished before it could be read');
+      if (row === undefined)
+        throw new Error('a conflicting event vanished before it could be read');
       results[i] = { eventId: row.id, duplicate: true };
     }
   }

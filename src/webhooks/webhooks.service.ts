@@ -23,7 +23,11 @@ export class WebhooksService {
       parsed = JSON.parse(text);
     } catch (error) {
       const detail = text.trim() === '' ? 'the body is empty' : (error as Error).message;
-      return this.reject(raw, contentType, new PayloadError('body', `body is not valid JSON: ${detail}`));
+      return this.reject(
+        raw,
+        contentType,
+        new PayloadError('body', `body is not valid JSON: ${detail}`),
+      );
     }
     let event;
     try {
@@ -44,14 +48,28 @@ export class WebhooksService {
       return event.trigger === 'before_message' ? {} : result;
     } catch (error) {
       if (!(error instanceof EventNotStorableError)) throw error;
-      return this.reject(raw, contentType, new PayloadError('body', `body could not be stored: ${error.message}`), parsed);
+      return this.reject(
+        raw,
+        contentType,
+        new PayloadError('body', `body could not be stored: ${error.message}`),
+        parsed,
+      );
     }
   }
 
   /** Keeps the unusable body byte for byte, then answers 400 naming the field. */
-  private async reject(raw: Buffer, contentType: string | undefined, error: PayloadError, parsed?: unknown): Promise<never> {
-    const envelope = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
-    const short = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v).slice(0, 255) : null);
+  private async reject(
+    raw: Buffer,
+    contentType: string | undefined,
+    error: PayloadError,
+    parsed?: unknown,
+  ): Promise<never> {
+    const envelope = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<
+      string,
+      unknown
+    >;
+    const short = (v: unknown) =>
+      typeof v === 'string' || typeof v === 'number' ? String(v).slice(0, 255) : null;
     const rejected = await this.prisma.rejectedEvent.create({
       data: {
         appId: short(envelope.appId),

@@ -10,9 +10,12 @@ export const testDatabaseUrl = () => {
 };
 
 /** The real app (Fastify, pipes, filters) on the test database, for app.inject(). */
-export async function startApp(env: Record<string, string> = {}): Promise<NestFastifyApplication> {
+export async function startApp(
+  env: Record<string, string> = {},
+  databaseUrl = testDatabaseUrl(),
+): Promise<NestFastifyApplication> {
   const config = loadConfig({ LOG_LEVEL: 'fatal', ...env });
-  const app = await createApp(config, testDatabaseUrl());
+  const app = await createApp(config, databaseUrl);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;
@@ -43,6 +46,9 @@ export async function withDb<T>(work: (db: Client) => Promise<T>): Promise<T> {
   }
 }
 
-export async function rows<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+export async function rows<T = Record<string, unknown>>(
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   return withDb(async (db) => (await db.query(sql, params)).rows as T[]);
 }

@@ -32,8 +32,9 @@ async function admin<T>(url: string, work: (db: Client) => Promise<T>): Promise<
  * A fresh database for this test run, with every migration applied by `prisma migrate deploy`,
  * on DATABASE_URL's server when set. Each run has its own, so runs never disturb each other.
  */
-export async function createTestDatabase(): Promise<{ url: string; startedHere: boolean }> {
-  const server = serverUrl();
+export async function createTestDatabase(
+  server = serverUrl(),
+): Promise<{ url: string; startedHere: boolean }> {
   const name = `${PREFIX}${process.pid}`;
   await admin(server.url, async (db) => {
     await db.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);

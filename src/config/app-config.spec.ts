@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { AppConfig, ConfigError, loadConfig } from './app-config';
+
+describe(loadConfig.name, () => {
+  it('applies every default when the environment is empty', () => {
+    const sut = loadConfig({});
+    expect(sut).toBeInstanceOf(AppConfig);
+    expect(sut).toMatchObject({
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      DATABASE_URL: undefined,
+      EMBEDDED_PG_PORT: 54329,
+      EMBEDDED_PG_DIR: '.data/postgres',
+      RUN_MIGRATIONS: true,
+      BODY_LIMIT_BYTES: 1048576,
+      INGEST_MAX_BATCH: 500,
+      API_KEY: undefined,
+    });
+  });
+
+  it('reads numbers, booleans and URLs', () => {
+    const sut = loadConfig({
+      PORT: '8080',
+      RUN_MIGRATIONS: 'false',
+      DATABASE_URL: 'postgresql://u:p@db.internal:5432/presence',
+      WEBHOOK_USERNAME: 'cometchat',
+      WEBHOOK_PASSWORD: 'secret',
+    });
+    expect(sut).toMatchObject({ PORT: 8080, RUN_MIGRATIONS: false, WEBHOOK_USERNAME: 'cometchat' });
+  });
+
+  it('lists every bad variable at once', () => {
+    const attempt = () =>
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        WEBHOOK_USERNAME: 'only-user',
+        API_KEY: 'short',
+      });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const names = (error as ConfigError).problems.map((p) => p.split('=')[0]);
+      expect(names.sort()).toEqual(['API_KEY', 'DATABASE_URL', 'PORT', 'WEBHOOK_PASSWORD']);
+    }
+  });
+
+  it('stops the service with a non-zero exit and the list of problems', async () => {
+    const main = path.join(__dirname, '..', 'main.ts');
+    const run = promisify(execFile)(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', main],
+      { env: { ...process.env, PORT: '-1', BODY_LIMIT_BYTES: 'big' } },
+    );
+    await expect(run).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(
+        /Invalid configuration:\n {2}- PORT=.*\n {2}- BODY_LIMIT_BYTES=/,
+      ),
+    });
+  });
+});

@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Client } from 'pg';
+import * as embedded from '../scripts/embedded-postgres';
+import { afterMessage } from './factories';
+import { startApp } from './setup/test-app';
+import { ROOT, createTestDatabase } from './setup/test-database';
+
+// A cluster of its own, so stopping it disturbs no other test.
+const CLUSTER = {
+  dataDir: path.join(ROOT, '.data', 'test-outage-postgres'),
+  port: Number(process.env.TEST_OUTAGE_PG_PORT ?? 54349),
+  database: 'postgres',
+};
+
+describe('database outage', () => {
+  let app: NestFastifyApplication;
+  let url: string;
+
+  beforeAll(async () => {
+    const server = embedded.ensure(CLUSTER);
+    url = (await createTestDatabase(server)).url;
+    app = await startApp({ DB_CONNECT_TIMEOUT_MS: '1000' }, url);
+  });
+  afterAll(async () => {
+    await app?.close();
+    embedded.stop(CLUSTER);
+  });
+
+  const post = (id: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/webhooks/cometchat',
+      headers: { 'content-type': 'application/json' },
+      payload: afterMessage({ id, sender: 'alice', receiver: 'bob' }),
+    });
+
+  it('answers 503 while PostgreSQL is down, never 200, and recovers by itself when it returns', async () => {
+    expect((await post('before')).statusCode).toBe(200);
+
+    embedded.stop(CLUSTER, 'immediate');
+    const started = Date.now();
+    const during = await post('during');
+    expect(during.statusCode).toBe(503);
+    expect(during.headers['retry-after']).toBe('5');
+    expect(during.json()).toMatchObject({
+      statusCode: 503,
+      message: 'The database is unavailable; retry later.',
+    });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await app.inject({ method: 'GET', url: '/events' })).statusCode).toBe(503);
+    expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(503);
+    expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+
+    embedded.ensure(CLUSTER);
+    // CometChat retries what got no 200; the retry is stored exactly once.
+    expect((await post('during')).statusCode).toBe(200);
+    expect((await post('after')).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+
+    const db = new Client({ connectionString: url });
+    await db.connect();
+    const stored = await db.query<{ id: string }>(`SELECT id FROM messages ORDER BY sent_at, id`);
+    await db.end();
+    expect(stored.rows.map((r) => r.id).sort()).toEqual(['after', 'before', 'during']);
+  });
+});
