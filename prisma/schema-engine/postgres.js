@@ -97,6 +97,15 @@ async function connectAdapter(url) {
   const adapter = await new PrismaPg(pool, { schema, disposeExternalPool: true }).connect();
   const startTransaction = adapter.startTransaction.bind(adapter);
   adapter.startTransaction = async (...args) => reportCharColumns(await startTransaction(...args));
+  // adapter-pg runs a migration by splitting it on every ';', which cuts function bodies
+  // apart; the simple query protocol takes the whole script at once, as the native engine does.
+  adapter.executeScript = async (script) => {
+    try {
+      await pool.query(script);
+    } catch (error) {
+      adapter.onError(error);
+    }
+  };
   return reportCharColumns(adapter);
 }
 

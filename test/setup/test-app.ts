@@ -30,6 +30,7 @@ const TABLES = [
   'connection_events',
   'sessions',
   'presence',
+  'latency_histogram',
 ];
 
 export async function resetDatabase(): Promise<void> {
