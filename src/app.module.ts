@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AnalyticsModule } from './analytics/analytics.module';
 import { ApiKeyGuard } from './common/api-key.guard';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -7,6 +8,8 @@ import { AllExceptionsFilter } from './db/all-exceptions.filter';
 import { DATABASE_URL, DbModule } from './db/db.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { PresenceModule } from './presence/presence.module';
+import { ReceiptsModule } from './receipts/receipts.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -20,6 +23,9 @@ export class AppModule {
         WebhooksModule,
         EventsModule,
         HealthModule,
+        ReceiptsModule,
+        AnalyticsModule,
+        PresenceModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -51,6 +51,7 @@ export function decodeCursor(
   }
   throw new BadRequestException({
     statusCode: 400,
+    error: 'Bad Request',
     message: 'cursor is not a cursor this endpoint issued',
     field: 'cursor',
   });
@@ -60,6 +61,7 @@ export function assertRange(from: Date | undefined, to: Date | undefined): void 
   if (from && to && from > to) {
     throw new BadRequestException({
       statusCode: 400,
+      error: 'Bad Request',
       message: 'from must not be after to',
       field: 'from',
     });

@@ -9,9 +9,15 @@ type Row = MessageRow & { appId: string; eventId: string };
  */
 export const writeMessages: DerivedRowsWriter = async (tx, events) => {
   const rows = mergeBy<Row>(
-    events.flatMap((e) => (e.message ? [{ ...e.message, appId: e.appId, eventId: e.eventId }] : [])),
+    events.flatMap((e) =>
+      e.message ? [{ ...e.message, appId: e.appId, eventId: e.eventId }] : [],
+    ),
     (r) => `${r.appId}\u0000${r.id}`,
-    (a, b) => ({ ...a, editedAt: maxOf(a.editedAt, b.editedAt), deletedAt: minOf(a.deletedAt, b.deletedAt) }),
+    (a, b) => ({
+      ...a,
+      editedAt: maxOf(a.editedAt, b.editedAt),
+      deletedAt: minOf(a.deletedAt, b.deletedAt),
+    }),
   );
   if (rows.length === 0) return;
   await tx.query(

@@ -14,11 +14,28 @@ export const writeConnections: DerivedRowsWriter = async (tx, events) => {
     e.connection ? [{ ...e.connection, appId: e.appId, eventId: e.eventId }] : [],
   );
   if (rows.length === 0) return;
+  await lockUsers(tx, rows);
   await insertConnectionEvents(tx, rows);
   await upsertSessions(tx, rows);
   await upsertPresence(tx, rows);
   await closeVanishedSessions(tx, rows);
 };
+
+/**
+ * One writer per user at a time, taken in one global order. The inferred closes read the user's
+ * whole history, so two transactions must not run them side by side (each would miss the other's
+ * rows); and without it the upserts and that UPDATE lock the same session rows in different
+ * orders, which deadlocked concurrent batches (each costing deadlock_timeout and a retry).
+ */
+async function lockUsers(tx: PoolClient, rows: Row[]): Promise<void> {
+  const keys = [...new Set(rows.map((r) => JSON.stringify([r.appId, r.uid])))];
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(h)
+       FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k) x
+      ORDER BY h`,
+    [keys],
+  );
+}
 
 async function insertConnectionEvents(tx: PoolClient, rows: Row[]): Promise<void> {
   await tx.query(
@@ -121,7 +138,13 @@ const later = (a: PresenceChange, b: PresenceChange) =>
 
 async function upsertPresence(tx: PoolClient, rows: Row[]): Promise<void> {
   const users = mergeBy<PresenceChange>(
-    rows.map((r) => ({ appId: r.appId, uid: r.uid, status: r.status, statusAt: r.at, lastActiveAt: r.lastActiveAt })),
+    rows.map((r) => ({
+      appId: r.appId,
+      uid: r.uid,
+      status: r.status,
+      statusAt: r.at,
+      lastActiveAt: r.lastActiveAt,
+    })),
     (p) => `${p.appId}\u0000${p.uid}`,
     (a, b) => ({ ...later(a, b), lastActiveAt: maxOf(a.lastActiveAt, b.lastActiveAt) }),
   );
@@ -150,25 +173,58 @@ async function upsertPresence(tx: PoolClient, rows: Row[]): Promise<void> {
  * A lost disconnect must not leave a session open forever: a later event of the same user that
  * shows the connection gone (missing from the legacy connections[] list, or the user offline)
  * closes it at that event's time, marked 'inferred'. A real disconnect later replaces it.
+ *
+ * "Later" means after the session's own connect event (or its connectedAt when that event is
+ * missing): another device's event between connectedAt and the connect event may not list it
+ * yet. Because a late connect event can move that threshold forward, the inferred close is
+ * recomputed from the stored events rather than only ever lowered, for every session the batch
+ * can affect: open ones, inferred ones closed after the user's earliest event in the batch, and
+ * the batch's own sessions.
  */
 async function closeVanishedSessions(tx: PoolClient, rows: Row[]): Promise<void> {
   const users = mergeBy(
-    rows.map((r) => [r.appId, r.uid]),
-    (u) => u.join('\u0000'),
-    (a) => a,
+    rows.map((r) => ({ appId: r.appId, uid: r.uid, from: r.at })),
+    (u) => `${u.appId}\u0000${u.uid}`,
+    (a, b) => ({ ...a, from: Math.min(a.from, b.from) }),
   );
   await tx.query(
-    `UPDATE sessions s SET disconnected_at = gone.at, closed_by = 'inferred'
-       FROM (
-         SELECT o.app_id, o.uid, o.session_key, min(ce.at) AS at
-           FROM unnest($1::text[], $2::text[]) AS u(a, id)
-           JOIN sessions o ON o.app_id = u.a AND o.uid = u.id AND o.closed_by IS DISTINCT FROM 'event'
-           JOIN connection_events ce ON ce.app_id = o.app_id AND ce.uid = o.uid AND ce.at > o.connected_at
-          WHERE ce.status = 'offline' OR NOT (o.session_key = ANY (ce.open_sessions))
-          GROUP BY o.app_id, o.uid, o.session_key
-       ) gone
-      WHERE s.app_id = gone.app_id AND s.uid = gone.uid AND s.session_key = gone.session_key
-        AND (s.disconnected_at IS NULL OR gone.at < s.disconnected_at)`,
-    [users.map((u) => u[0]), users.map((u) => u[1])],
+    `WITH batch_users AS (
+       SELECT a AS app_id, u AS uid, to_timestamp(t / 1000.0) AS from_at
+         FROM unnest($1::text[], $2::text[], $3::float8[]) AS x(a, u, t)
+     ), batch_sessions AS (
+       SELECT DISTINCT a AS app_id, u AS uid, k AS session_key
+         FROM unnest($4::text[], $5::text[], $6::text[]) AS x(a, u, k)
+     ), candidates AS (
+       SELECT s.app_id, s.uid, s.session_key, s.disconnected_at,
+              GREATEST(s.connected_at,
+                       (SELECT max(c.at) FROM connection_events c
+                         WHERE c.app_id = s.app_id AND c.uid = s.uid AND c.session_key = s.session_key
+                           AND c.action = 'connected')) AS opened_at
+         FROM batch_users b
+         JOIN sessions s ON s.app_id = b.app_id AND s.uid = b.uid
+        WHERE s.closed_by IS DISTINCT FROM 'event'
+          AND (s.disconnected_at IS NULL OR s.disconnected_at > b.from_at
+               OR (s.app_id, s.uid, s.session_key) IN (SELECT * FROM batch_sessions))
+     ), inferred AS (
+       SELECT cd.app_id, cd.uid, cd.session_key, cd.disconnected_at,
+              (SELECT min(ce.at) FROM connection_events ce
+                WHERE ce.app_id = cd.app_id AND ce.uid = cd.uid AND ce.at > cd.opened_at
+                  AND (ce.status = 'offline' OR NOT (cd.session_key = ANY (ce.open_sessions)))) AS gone_at
+         FROM candidates cd
+     )
+     UPDATE sessions s
+        SET disconnected_at = i.gone_at,
+            closed_by = CASE WHEN i.gone_at IS NULL THEN NULL ELSE 'inferred' END
+       FROM inferred i
+      WHERE s.app_id = i.app_id AND s.uid = i.uid AND s.session_key = i.session_key
+        AND i.disconnected_at IS DISTINCT FROM i.gone_at`,
+    [
+      users.map((u) => u.appId),
+      users.map((u) => u.uid),
+      users.map((u) => u.from),
+      rows.map((r) => r.appId),
+      rows.map((r) => r.uid),
+      rows.map((r) => r.sessionKey),
+    ],
   );
 }

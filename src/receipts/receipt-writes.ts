@@ -17,14 +17,27 @@ const LATENCY = `GREATEST(0, round(extract(epoch FROM (x.at - m.sent_at)) * 1000
  */
 export const writeReceipts: DerivedRowsWriter = async (tx, events) => {
   const fresh = mergeBy<Row>(
-    events.flatMap((e) => (e.receipt ? [{ ...e.receipt, appId: e.appId, eventId: e.eventId }] : [])),
+    events.flatMap((e) =>
+      e.receipt ? [{ ...e.receipt, appId: e.appId, eventId: e.eventId }] : [],
+    ),
     (r) => [r.appId, r.messageId, r.reader, r.kind].join('\u0000'),
     (a, b) => (b.at < a.at ? b : a),
   );
   const newMessages = events.filter((e) => e.message).map((e) => [e.appId, e.message!.id]);
+  if (newMessages.length === 0 && fresh.length === 0) return;
 
+  await lockMessagesAndConversations(tx, [
+    ...newMessages,
+    ...fresh.map((r) => [r.appId, r.messageId]),
+  ]);
   if (newMessages.length > 0) await fillInMessageFields(tx, newMessages);
-  if (fresh.length > 0) await insertExplicit(tx, fresh);
+  if (fresh.length > 0) {
+    await insertExplicit(tx, fresh);
+    await implyDeliveryOfUnknownMessages(
+      tx,
+      fresh.filter((r) => r.kind === 'read'),
+    );
+  }
 
   // Sources of implication: the new receipts, and receipts waiting for a message that just came.
   const sources = fresh.map((r) => [r.appId, r.messageId, r.reader]);
@@ -40,6 +53,30 @@ export const writeReceipts: DerivedRowsWriter = async (tx, events) => {
   if (sources.length > 0) await implyEarlier(tx, sources);
   if (newMessages.length > 0) await implyFromLater(tx, newMessages);
 };
+
+/**
+ * Batches commit side by side, and each sees only committed rows of the others: a message and
+ * its receipt in two batches would never meet, nor a late message and a receipt for a later one.
+ * So a batch locks the message ids it touches, then (those ids settled) their conversations, each
+ * set in one fixed order; the locks last until commit.
+ */
+async function lockMessagesAndConversations(tx: PoolClient, messages: string[][]): Promise<void> {
+  const params = [messages.map((m) => m[0]), messages.map((m) => m[1])];
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
+       FROM (SELECT DISTINCT json_build_array('message', a, i)::text AS k
+               FROM unnest($1::text[], $2::text[]) AS u(a, i)) keys
+      ORDER BY k`,
+    params,
+  );
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
+       FROM (SELECT DISTINCT json_build_array('conversation', m.app_id, m.conversation_id)::text AS k
+               FROM messages m JOIN unnest($1::text[], $2::text[]) AS u(a, i) ON m.app_id = u.a AND m.id = u.i) keys
+      ORDER BY k`,
+    params,
+  );
+}
 
 async function fillInMessageFields(tx: PoolClient, messages: string[][]): Promise<void> {
   await tx.query(
@@ -79,6 +116,25 @@ async function insertExplicit(tx: PoolClient, rows: Row[]): Promise<void> {
       rows.map((r) => r.messageSender),
       rows.map((r) => r.eventId),
     ],
+  );
+}
+
+/**
+ * A read implies delivery by then, even while its message is unknown (implyEarlier does it for
+ * known messages, together with the earlier ones).
+ */
+async function implyDeliveryOfUnknownMessages(tx: PoolClient, reads: Row[]): Promise<void> {
+  if (reads.length === 0) return;
+  await tx.query(
+    `INSERT INTO receipts (app_id, message_id, reader, kind, at, implied, receiver_type, receiver, message_sender)
+     SELECT r.app_id, r.message_id, r.reader, 'delivered', r.at, true, r.receiver_type, r.receiver, r.message_sender
+       FROM receipts r JOIN unnest($1::text[], $2::text[], $3::text[]) AS u(a, mid, rd)
+            ON r.app_id = u.a AND r.message_id = u.mid AND r.reader = u.rd AND r.kind = 'read'
+      WHERE r.sent_at IS NULL
+      ORDER BY r.app_id, r.message_id, r.reader
+     ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE SET at = EXCLUDED.at, implied = true
+      WHERE EXCLUDED.at < receipts.at`,
+    [reads.map((r) => r.appId), reads.map((r) => r.messageId), reads.map((r) => r.reader)],
   );
 }
 
@@ -150,7 +206,9 @@ async function implyFromLater(tx: PoolClient, messages: string[][]): Promise<voi
 
 export const writeGroupReceipts: DerivedRowsWriter = async (tx, events) => {
   const rows = mergeBy(
-    events.flatMap((e) => (e.groupReceipt ? [{ ...e.groupReceipt, appId: e.appId, eventId: e.eventId }] : [])),
+    events.flatMap((e) =>
+      e.groupReceipt ? [{ ...e.groupReceipt, appId: e.appId, eventId: e.eventId }] : [],
+    ),
     (r) => [r.appId, r.messageId, r.kind].join('\u0000'),
     (a, b) => (minOf(a.at, b.at) === a.at ? a : b),
   );

@@ -1,0 +1,28 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, run } from './processes';
+
+/**
+ * The bench compiles the service into its own directory (.data/bench-build/dist) with the same
+ * tsconfig.build.json that `nest build` uses, instead of dist/: in a shared working tree another
+ * `nest build` empties dist/ while it runs, which would pull the service out from under the bench.
+ * scripts/ is linked beside it because dist/db/database.js requires ../../scripts/.
+ */
+export async function buildService(): Promise<string> {
+  const dir = path.join(ROOT, '.data', 'bench-build');
+  const out = path.join(dir, 'dist');
+  fs.mkdirSync(dir, { recursive: true });
+  const scripts = path.join(dir, 'scripts');
+  if (!fs.existsSync(scripts)) fs.symlinkSync(path.join(ROOT, 'scripts'), scripts, 'dir');
+  await run('build', process.execPath, [
+    path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+    '-p',
+    path.join(ROOT, 'tsconfig.build.json'),
+    '--outDir',
+    out,
+    // Incremental, with its state inside out/ so that removing the output forces a full build.
+    '--tsBuildInfoFile',
+    path.join(out, '.tsbuildinfo'),
+  ]);
+  return path.join(out, 'main.js');
+}

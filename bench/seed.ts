@@ -1,0 +1,150 @@
+import { Client } from 'pg';
+import { Profile } from './profile';
+
+export const QUERY_APP = 'bench-query';
+export const uidOf = (i: number) => `qu${i}`;
+
+export interface Seeded {
+  users: number;
+  receipts: number;
+  connectionEvents: number;
+  sessions: number;
+  /** The receipts span [from, to). */
+  from: Date;
+  to: Date;
+  seconds: number;
+}
+
+const SEEDED_TABLES = ['presence', 'connection_events', 'sessions', 'receipts'];
+
+/**
+ * Seeds the query app with SQL generate_series, not HTTP: users with a presence row and two
+ * sessions each (30% still online), and receipts spread evenly over the profile's days, half
+ * deliveries (tens of ms to 30 s) and half reads (seconds to 4 h), 10% in groups, some implied.
+ * Indexes are dropped for the load and rebuilt from their own definitions, the usual way to bulk
+ * load; then VACUUM ANALYZE, as autovacuum would have done on a live database.
+ */
+export async function seed(
+  sql: Client,
+  profile: Profile,
+  log: (l: string) => void,
+): Promise<Seeded> {
+  const started = Date.now();
+  const { rows } = await sql.query<{ now: Date }>(`SELECT date_trunc('second', now()) AS now`);
+  const to = rows[0].now;
+  const from = new Date(to.getTime() - profile.receiptDays * 86_400_000);
+  const users = profile.users;
+  const receipts = profile.receipts;
+
+  await withoutIndexes(sql, SEEDED_TABLES, async () => {
+    await sql.query('SELECT setseed(0.42)');
+    // T: the user's last status change; online users connected session b at T, offline ones
+    // also closed it at T + 1 h. Session a is an earlier, closed one.
+    const users_ = `SELECT i, $2::timestamptz - make_interval(secs => 3600 + i % 86400) AS t,
+                           i % 10 < 3 AS online FROM generate_series(0, $1::int - 1) AS i`;
+    await sql.query(
+      `INSERT INTO presence (app_id, uid, status, status_at, last_seen_at, last_active_at)
+       SELECT $3, 'qu' || i, CASE WHEN online THEN 'online' ELSE 'offline' END,
+              CASE WHEN online THEN t ELSE t + interval '1 hour' END,
+              CASE WHEN online THEN $2::timestamptz ELSE t + interval '1 hour' END,
+              t + interval '50 minutes'
+         FROM (${users_}) u`,
+      [users, to, QUERY_APP],
+    );
+    await sql.query(
+      `INSERT INTO connection_events (app_id, uid, action, at, status, session_key, device_id,
+                                      platform, connected_at, event_id)
+       SELECT $3, 'qu' || i, e.action, e.at, e.status, e.session || i, 'dev-' || e.session || i,
+              e.platform, e.connected_at, i * 4 + e.ord
+         FROM (${users_}) u
+        CROSS JOIN LATERAL (VALUES
+          (0, 'connected', t - interval '3 hours', 'online', 'qa', 'android', t - interval '3 hours'),
+          (1, 'disconnected', t - interval '2 hours', 'offline', 'qa', 'android', t - interval '3 hours'),
+          (2, 'connected', t, 'online', 'qb', 'web', t),
+          (3, 'disconnected', t + interval '1 hour', 'offline', 'qb', 'web', t)
+        ) AS e(ord, action, at, status, session, platform, connected_at)
+        WHERE e.ord < 3 OR NOT online`,
+      [users, to, QUERY_APP],
+    );
+    await sql.query(
+      `INSERT INTO sessions (app_id, uid, session_key, device_id, platform, connected_at,
+                             disconnected_at, closed_by)
+       SELECT $3, 'qu' || i, s.session || i, 'dev-' || s.session || i, s.platform, s.connected_at,
+              s.disconnected_at, CASE WHEN s.disconnected_at IS NULL THEN NULL ELSE 'event' END
+         FROM (${users_}) u
+        CROSS JOIN LATERAL (VALUES
+          ('qa', 'android', t - interval '3 hours', t - interval '2 hours'),
+          ('qb', 'web', t, CASE WHEN online THEN NULL ELSE t + interval '1 hour' END)
+        ) AS s(session, platform, connected_at, disconnected_at)`,
+      [users, to, QUERY_APP],
+    );
+    log(`seeded ${users} users in ${Math.round((Date.now() - started) / 1000)} s`);
+
+    // Two receipts (delivered, read) per message, in time order as they would arrive.
+    await sql.query(
+      `INSERT INTO receipts (app_id, message_id, reader, kind, at, implied, receiver_type, receiver,
+                             message_sender, conversation_id, sent_at, latency_ms, event_id)
+       SELECT $4, 'qm' || m, 'qu' || reader, kind, sent_at + latency_ms * interval '1 millisecond',
+              implied, CASE WHEN grp THEN 'group' ELSE 'user' END,
+              CASE WHEN grp THEN 'qg' || m % 5000 ELSE 'qu' || reader END, 'qu' || sender,
+              CASE WHEN grp THEN 'group_qg' || m % 5000
+                   ELSE 'qu' || least(sender, reader) || '_user_qu' || greatest(sender, reader) END,
+              sent_at, latency_ms, n
+         FROM (SELECT n, n / 2 AS m,
+                      CASE WHEN n % 2 = 0 THEN 'delivered' ELSE 'read' END AS kind,
+                      (n / 2 * 7919) % $1 AS reader, (n / 2 * 104729 + 1) % $1 AS sender,
+                      $2::timestamptz + (n / 2) * ($3::float8 / ($5::bigint / 2)) * interval '1 second' AS sent_at,
+                      CASE WHEN n % 2 = 0 THEN (50 + 30000 * random() ^ 4)::bigint
+                           ELSE (1000 + 14400000 * random() ^ 3)::bigint END AS latency_ms,
+                      n / 2 % 10 = 0 AS grp,
+                      n % 2 = 1 AND n / 2 % 7 = 3 AS implied
+                 FROM generate_series(0::bigint, $5::bigint - 1) AS n) r`,
+      [users, from, profile.receiptDays * 86_400, QUERY_APP, receipts],
+    );
+    log(`seeded ${receipts} receipts in ${Math.round((Date.now() - started) / 1000)} s`);
+  });
+  log(`rebuilt indexes at ${Math.round((Date.now() - started) / 1000)} s`);
+  for (const table of SEEDED_TABLES) await sql.query(`VACUUM (ANALYZE) ${table}`);
+
+  const counts = await sql.query<{ ce: string; s: string }>(
+    `SELECT (SELECT count(*) FROM connection_events WHERE app_id = $1) AS ce,
+            (SELECT count(*) FROM sessions WHERE app_id = $1) AS s`,
+    [QUERY_APP],
+  );
+  const seconds = Math.round((Date.now() - started) / 1000);
+  log(`seeding done in ${seconds} s`);
+  return {
+    users,
+    receipts,
+    connectionEvents: Number(counts.rows[0].ce),
+    sessions: Number(counts.rows[0].s),
+    from,
+    to,
+    seconds,
+  };
+}
+
+/** Drops the tables' indexes and unique/primary constraints, runs fill, recreates them all. */
+async function withoutIndexes(sql: Client, tables: string[], fill: () => Promise<void>) {
+  const { rows: constraints } = await sql.query<{ tbl: string; name: string; def: string }>(
+    `SELECT conrelid::regclass::text AS tbl, conname AS name, pg_get_constraintdef(oid) AS def
+       FROM pg_constraint WHERE conrelid = ANY($1::regclass[]) AND contype IN ('p', 'u')`,
+    [tables],
+  );
+  const { rows: indexes } = await sql.query<{ name: string; def: string }>(
+    `SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS def
+       FROM pg_index i WHERE indrelid = ANY($1::regclass[])
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)`,
+    [tables],
+  );
+  for (const c of constraints) await sql.query(`ALTER TABLE ${c.tbl} DROP CONSTRAINT "${c.name}"`);
+  for (const i of indexes) await sql.query(`DROP INDEX ${i.name}`);
+  try {
+    await fill();
+  } finally {
+    for (const c of constraints) {
+      await sql.query(`ALTER TABLE ${c.tbl} ADD CONSTRAINT "${c.name}" ${c.def}`);
+    }
+    for (const i of indexes) await sql.query(i.def);
+  }
+}

@@ -1,0 +1,41 @@
+import { IsDate, IsIn, IsOptional } from 'class-validator';
+import { AppScopedQueryDto, ToDate } from '../common/query-params';
+
+export const CONCURRENCY_INTERVALS = ['minute', 'hour', 'day'] as const;
+export type ConcurrencyInterval = (typeof CONCURRENCY_INTERVALS)[number];
+
+/**
+ * `GET /analytics/concurrency?from&to&interval&appId`. `to` defaults to now; `from` defaults to
+ * one hour (minute buckets), 24 hours (hour) or 30 days (day) before `to`. Buckets are aligned
+ * to the interval in UTC: the first starts at `from` rounded down, the last ends at `to` rounded
+ * up, at most 1000 of them. Without appId every app counts, a user being an (appId, uid) pair.
+ */
+export class ConcurrencyQueryDto extends AppScopedQueryDto {
+  @IsOptional()
+  @ToDate()
+  @IsDate({ message: 'from must be an ISO-8601 time or a Unix time' })
+  from?: Date;
+  @IsOptional()
+  @ToDate()
+  @IsDate({ message: 'to must be an ISO-8601 time or a Unix time' })
+  to?: Date;
+  @IsOptional()
+  @IsIn(CONCURRENCY_INTERVALS, {
+    message: `interval must be one of ${CONCURRENCY_INTERVALS.join(', ')}`,
+  })
+  interval: ConcurrencyInterval = 'hour';
+}
+
+export interface ConcurrencyBucketDto {
+  start: string;
+  end: string;
+  /** Users online just before `end` (at now for the bucket holding now; 0 for future buckets). */
+  onlineAtEnd: number;
+  /** Most users online at the same instant within [start, end). */
+  peak: number;
+}
+
+export interface ConcurrencyDto {
+  interval: ConcurrencyInterval;
+  buckets: ConcurrencyBucketDto[];
+}

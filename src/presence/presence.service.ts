@@ -1,0 +1,213 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { assertRange, decodeCursor, encodeCursor } from '../common/query-params';
+import { PrismaService } from '../db/prisma.service';
+import { Prisma } from '../generated/prisma/client';
+import {
+  OnlinePageDto,
+  OnlineQueryDto,
+  OpenSessionDto,
+  PresenceDto,
+  PresenceQueryDto,
+  SessionDto,
+  SessionsPageDto,
+  SessionsQueryDto,
+} from './presence.dto';
+
+interface PresenceRow {
+  app_id: string;
+  uid: string;
+  status: 'online' | 'offline';
+  since: Date;
+  last_seen_at: Date | null;
+  last_active_at: Date | null;
+}
+
+interface SessionRow {
+  app_id: string;
+  uid: string;
+  session_key: string;
+  device_id: string | null;
+  platform: string | null;
+  connected_at: Date | null;
+  disconnected_at: Date | null;
+  closed_by: 'event' | 'inferred' | null;
+  start_at: Date;
+}
+
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+const ts = (d: Date | undefined | null) => (d ? d.toISOString() : null);
+
+/**
+ * `since` is not stored: a late event in the middle of the history can move it, which an upsert
+ * cannot follow. It is the first event after the latest event carrying the other status, ordered
+ * like the writer orders status ((at, status), 'online' winning ties), so it depends only on the
+ * set of stored events, never on their arrival order.
+ */
+const SINCE = Prisma.sql`(
+  SELECT min(ce.at) FROM connection_events ce
+   WHERE ce.app_id = p.app_id AND ce.uid = p.uid
+     AND (d.at IS NULL OR (ce.at >= d.at AND (ce.at, ce.status) > (d.at, d.status))))`;
+const LATEST_OTHER_STATUS = Prisma.sql`LEFT JOIN LATERAL (
+  SELECT o.at, o.status FROM connection_events o
+   WHERE o.app_id = p.app_id AND o.uid = p.uid AND o.status <> p.status
+   ORDER BY o.at DESC LIMIT 1) d ON true`;
+
+@Injectable()
+export class PresenceService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async presence(uid: string, query: PresenceQueryDto): Promise<PresenceDto> {
+    const appId = await this.resolveApp(uid, query.appId);
+    const [row] = await this.prisma.$queryRaw<PresenceRow[]>`
+      SELECT p.app_id, p.uid, p.status, p.last_seen_at, p.last_active_at, ${SINCE} AS since
+        FROM presence p ${LATEST_OTHER_STATUS}
+       WHERE p.app_id = ${appId} AND p.uid = ${uid}`;
+    const sessions = await this.openSessions([[appId, uid]]);
+    return {
+      uid,
+      appId,
+      status: row.status,
+      since: row.since.toISOString(),
+      lastSeenAt: iso(row.last_seen_at),
+      lastActiveAt: iso(row.last_active_at),
+      sessions: sessions.get(`${appId}\u0000${uid}`) ?? [],
+    };
+  }
+
+  async sessions(uid: string, query: SessionsQueryDto): Promise<SessionsPageDto> {
+    assertRange(query.from, query.to);
+    const appId = await this.resolveApp(uid, query.appId);
+    const after = decodeCursor(query.cursor, ['number', 'string']) as [number, string] | null;
+    const from = ts(query.from);
+    const to = ts(query.to);
+
+    const inRange = Prisma.sql`app_id = ${appId} AND uid = ${uid}
+      AND (${to}::timestamptz IS NULL OR COALESCE(connected_at, disconnected_at) <= ${to}::timestamptz)
+      AND (${from}::timestamptz IS NULL OR disconnected_at IS NULL OR disconnected_at >= ${from}::timestamptz)`;
+    const rows = await this.prisma.$queryRaw<SessionRow[]>`
+      SELECT app_id, uid, session_key, device_id, platform, connected_at, disconnected_at, closed_by,
+             COALESCE(connected_at, disconnected_at) AS start_at
+        FROM sessions
+       WHERE ${inRange}
+         ${after ? Prisma.sql`AND (COALESCE(connected_at, disconnected_at), session_key) < (${new Date(after[0]).toISOString()}::timestamptz, ${after[1]})` : Prisma.empty}
+       ORDER BY start_at DESC, session_key DESC
+       LIMIT ${query.limit + 1}`;
+
+    // The union of the intervals, clipped to the range; an open session runs until min(to, now).
+    const [total] = await this.prisma.$queryRaw<{ ms: bigint }[]>`
+      SELECT COALESCE(round(sum(EXTRACT(EPOCH FROM upper(r) - lower(r)) * 1000)), 0)::bigint AS ms
+        FROM unnest((
+          SELECT range_agg(tstzrange(connected_at,
+                   GREATEST(connected_at, COALESCE(disconnected_at, LEAST(${to}::timestamptz, now())))))
+            FROM sessions
+           WHERE ${inRange} AND connected_at IS NOT NULL
+        ) * tstzmultirange(tstzrange(${from}::timestamptz, ${to}::timestamptz, '[]'))) AS r`;
+
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((r) => this.toSession(r)),
+      totalOnlineMs: Number(total.ms),
+      nextCursor:
+        rows.length > query.limit && last
+          ? encodeCursor([last.start_at.getTime(), last.session_key])
+          : null,
+    };
+  }
+
+  async online(query: OnlineQueryDto): Promise<OnlinePageDto> {
+    const after = decodeCursor(query.cursor, ['string', 'string']) as [string, string] | null;
+    const app =
+      query.appId === undefined ? Prisma.empty : Prisma.sql`AND p.app_id = ${query.appId}`;
+    const rows = await this.prisma.$queryRaw<PresenceRow[]>`
+      SELECT p.app_id, p.uid, ${SINCE} AS since
+        FROM presence p ${LATEST_OTHER_STATUS}
+       WHERE p.status = 'online' ${app}
+         ${after ? Prisma.sql`AND (p.app_id, p.uid) > (${after[0]}, ${after[1]})` : Prisma.empty}
+       ORDER BY p.app_id, p.uid
+       LIMIT ${query.limit + 1}`;
+    const [{ count }] = await this.prisma.$queryRaw<{ count: bigint }[]>`
+      SELECT count(*) AS count FROM presence p WHERE p.status = 'online' ${app}`;
+    const page = rows.slice(0, query.limit);
+    const sessions = await this.openSessions(page.map((r) => [r.app_id, r.uid]));
+    const last = page.at(-1);
+    return {
+      count: Number(count),
+      items: page.map((r) => ({
+        uid: r.uid,
+        appId: r.app_id,
+        since: r.since.toISOString(),
+        sessions: sessions.get(`${r.app_id}\u0000${r.uid}`) ?? [],
+      })),
+      nextCursor: rows.length > query.limit && last ? encodeCursor([last.app_id, last.uid]) : null,
+    };
+  }
+
+  /**
+   * The app a uid belongs to: the given one if the uid is known there, else the only app that
+   * knows it. A uid is known once it has a connection event (and so a presence row).
+   */
+  private async resolveApp(uid: string, appId: string | undefined): Promise<string> {
+    const apps = await this.prisma.presence.findMany({
+      where: { uid, appId },
+      select: { appId: true },
+      take: 2,
+    });
+    if (apps.length === 0) {
+      throw new NotFoundException({
+        statusCode: 404,
+        error: 'Not Found',
+        message:
+          appId === undefined
+            ? `uid "${uid}" has no connection events`
+            : `uid "${uid}" has no connection events in app "${appId}"`,
+      });
+    }
+    if (apps.length > 1) {
+      throw new BadRequestException({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'uid exists in several apps; pass appId',
+        field: 'appId',
+      });
+    }
+    return apps[0].appId;
+  }
+
+  private async openSessions(users: [string, string][]): Promise<Map<string, OpenSessionDto[]>> {
+    const byUser = new Map<string, OpenSessionDto[]>();
+    if (users.length === 0) return byUser;
+    const rows = await this.prisma.$queryRaw<SessionRow[]>`
+      SELECT s.app_id, s.uid, s.session_key, s.device_id, s.platform, s.connected_at
+        FROM unnest(${users.map((u) => u[0])}::text[], ${users.map((u) => u[1])}::text[]) AS x(a, u)
+        JOIN sessions s ON s.app_id = x.a AND s.uid = x.u
+       WHERE s.disconnected_at IS NULL
+       ORDER BY s.app_id, s.uid, s.connected_at, s.session_key`;
+    for (const r of rows) {
+      const key = `${r.app_id}\u0000${r.uid}`;
+      const list = byUser.get(key) ?? [];
+      list.push({
+        sessionId: r.session_key,
+        deviceId: r.device_id,
+        platform: r.platform,
+        connectedAt: iso(r.connected_at),
+      });
+      byUser.set(key, list);
+    }
+    return byUser;
+  }
+
+  private toSession(r: SessionRow): SessionDto {
+    const closed = r.disconnected_at;
+    return {
+      sessionId: r.session_key,
+      deviceId: r.device_id,
+      platform: r.platform,
+      connectedAt: iso(r.connected_at),
+      disconnectedAt: iso(closed),
+      durationMs:
+        closed && r.connected_at ? Math.max(0, closed.getTime() - r.connected_at.getTime()) : null,
+      closedBy: r.closed_by,
+    };
+  }
+}
