@@ -13,7 +13,7 @@ export async function createApp(
     bodyLimit: config.BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     // Ids are up to 255 characters (and may be percent-encoded); Fastify's default is 100.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     genReqId: () => crypto.randomUUID(),
   });
   // Webhook bodies are read as bytes whatever their Content-Type claims (CometChat has sent

@@ -1,7 +1,9 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { assertRange } from '../common/query-params';
+import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../db/prisma.service';
 import { Prisma } from '../generated/prisma/client';
+import { Bin, summarise } from './latency-histogram';
 import {
   LatencyBucketDto,
   LatencyInterval,
@@ -13,7 +15,9 @@ import {
 export type ReceiptKind = 'delivered' | 'read';
 
 export const MAX_SERIES_BUCKETS = 2000;
-const BUCKET_MS: Record<LatencyInterval, number> = { hour: 3_600_000, day: 86_400_000 };
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const BUCKET_MS: Record<LatencyInterval, number> = { hour: HOUR, day: DAY };
 
 interface StatsRow {
   count: bigint;
@@ -41,13 +45,20 @@ const STATS = Prisma.sql`
   round((percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms))::numeric)::float8 AS p99_ms,
   max(latency_ms)::float8 AS max_ms`;
 
-/** Read and delivery latency: receipt time minus the message's sentAt, exact, from the receipts table. */
+/**
+ * Read and delivery latency: receipt time minus the message's sentAt. Exact (percentile_cont over
+ * the receipts) up to LATENCY_EXACT_LIMIT receipts, from the hourly/daily histogram beyond.
+ */
 @Injectable()
 export class LatencyService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly config: AppConfig,
+  ) {}
 
   async report(kind: ReceiptKind, query: LatencyQueryDto): Promise<LatencyReportDto> {
     assertRange(query.from, query.to);
+    if (await this.isLarge(kind, query)) return this.fromHistogram(kind, query);
     const where = filters(kind, query);
     const [total] = await this.prisma.$queryRaw<StatsRow[]>`
       SELECT ${STATS}
@@ -79,14 +90,7 @@ export class LatencyService {
     const firstStart = Math.floor(from.getTime() / bucketMs) * bucketMs;
     const lastStart = Math.floor(last.getTime() / bucketMs) * bucketMs;
     const buckets = (lastStart - firstStart) / bucketMs + 1;
-    if (buckets > MAX_SERIES_BUCKETS) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: `interval=${interval} would give ${buckets} buckets, more than ${MAX_SERIES_BUCKETS}: narrow from/to or use a longer interval`,
-        field: 'interval',
-      });
-    }
+    if (buckets > MAX_SERIES_BUCKETS) tooManyBuckets(interval, buckets);
 
     const rows = await this.prisma.$queryRaw<(StatsRow & { start: Date })[]>`
       WITH buckets AS (
@@ -105,6 +109,115 @@ export class LatencyService {
        ORDER BY b.start`;
     return rows.map((r) => ({ start: r.start.toISOString(), ...toStats(r) }));
   }
+
+  /**
+   * Whether to answer from the histogram: only filters it keeps (app, receiver type, implied)
+   * and more receipts than exact percentiles can sort quickly.
+   */
+  private async isLarge(kind: ReceiptKind, q: LatencyQueryDto): Promise<boolean> {
+    if (q.conversationId !== undefined || q.sender !== undefined || q.reader !== undefined) {
+      return false;
+    }
+    const [{ n }] = await this.prisma.$queryRaw<{ n: bigint | null }[]>`
+      SELECT sum(count) AS n FROM latency_histogram WHERE ${wholePieces(kind, q, true)}`;
+    return Number(n ?? 0) > this.config.LATENCY_EXACT_LIMIT;
+  }
+
+  /** Percentiles within 1% and exact counts and means, from the histogram. */
+  private async fromHistogram(kind: ReceiptKind, q: LatencyQueryDto): Promise<LatencyReportDto> {
+    const bins = await this.histogramBins(kind, q, null);
+    const report: LatencyReportDto = { ...summarise(bins), approximate: true };
+    if (q.interval) {
+      const byBucket = new Map<number, Bin[]>();
+      for (const b of await this.histogramBins(kind, q, q.interval)) {
+        const start = b.start!.getTime();
+        byBucket.set(start, [...(byBucket.get(start) ?? []), b]);
+      }
+      const starts = [...byBucket.keys()].sort((a, b) => a - b);
+      const bucketMs = BUCKET_MS[q.interval];
+      const first = q.from ? Math.floor(q.from.getTime() / bucketMs) * bucketMs : starts[0];
+      const last = q.to ? Math.floor((q.to.getTime() - 1) / bucketMs) * bucketMs : starts.at(-1);
+      report.series = [];
+      if (first !== undefined && last !== undefined) {
+        if ((last - first) / bucketMs + 1 > MAX_SERIES_BUCKETS)
+          tooManyBuckets(q.interval, (last - first) / bucketMs + 1);
+        for (let start = first; start <= last; start += bucketMs) {
+          report.series.push({
+            start: new Date(start).toISOString(),
+            ...summarise(byBucket.get(start) ?? []),
+          });
+        }
+      }
+    }
+    return report;
+  }
+
+  private async histogramBins(
+    kind: ReceiptKind,
+    q: LatencyQueryDto,
+    interval: LatencyInterval | null,
+  ): Promise<(Bin & { start?: Date })[]> {
+    const { raw } = pieces(q, interval !== 'hour');
+    const group = interval
+      ? Prisma.sql`date_trunc(${interval}, start, 'UTC')`
+      : Prisma.sql`NULL::timestamptz`;
+    const rows = await this.prisma.$queryRaw<
+      { start: Date | null; bin: number; count: bigint; sum_ms: bigint }[]
+    >`
+      SELECT ${group} AS start, bin, sum(count) AS count, sum(sum_ms) AS sum_ms
+        FROM (
+          SELECT start, bin, count, sum_ms FROM latency_histogram
+           WHERE ${wholePieces(kind, q, interval !== 'hour')}
+          UNION ALL
+          SELECT at, latency_bin(latency_ms), 1, COALESCE(latency_ms, 0) FROM receipts
+           WHERE ${filters(kind, q)} AND (at < ${raw[0]} OR at >= ${raw[1]})
+        ) pieces
+       GROUP BY 1, 2`;
+    return rows.map((r) => ({
+      start: r.start ?? undefined,
+      bin: r.bin,
+      count: Number(r.count),
+      sumMs: Number(r.sum_ms),
+    }));
+  }
+}
+
+/**
+ * The window cut into pieces the histogram holds whole (UTC days, then hours) and the raw edges
+ * shorter than an hour, which are binned from the receipts themselves.
+ */
+function pieces(q: LatencyQueryDto, withDays: boolean) {
+  const ceil = (t: number, unit: number) => Math.ceil(t / unit) * unit;
+  const floor = (t: number, unit: number) => Math.floor(t / unit) * unit;
+  const from = q.from?.getTime() ?? 0;
+  const to = q.to?.getTime() ?? Date.UTC(9999, 0);
+  const hoursFrom = ceil(from, HOUR);
+  const hoursTo = Math.max(hoursFrom, floor(to, HOUR));
+  const daysFrom = withDays ? Math.min(ceil(hoursFrom, DAY), hoursTo) : hoursTo;
+  const daysTo = withDays ? Math.max(daysFrom, floor(hoursTo, DAY)) : hoursTo;
+  const d = (t: number) => new Date(t);
+  return {
+    days: [d(daysFrom), d(daysTo)],
+    hours: [d(hoursFrom), d(daysFrom), d(daysTo), d(hoursTo)],
+    raw: [d(hoursFrom), d(hoursTo)],
+  };
+}
+
+/** The histogram rows covering the window's whole days and hours. */
+function wholePieces(kind: ReceiptKind, q: LatencyQueryDto, withDays: boolean): Prisma.Sql {
+  const { days, hours } = pieces(q, withDays);
+  return Prisma.sql`${histogramFilters(kind, q)}
+    AND ((span_hours = 24 AND start >= ${days[0]} AND start < ${days[1]})
+      OR (span_hours = 1 AND ((start >= ${hours[0]} AND start < ${hours[1]})
+                           OR (start >= ${hours[2]} AND start < ${hours[3]}))))`;
+}
+
+function histogramFilters(kind: ReceiptKind, q: LatencyQueryDto): Prisma.Sql {
+  const conditions = [Prisma.sql`kind = ${kind}`];
+  if (q.appId !== undefined) conditions.push(Prisma.sql`app_id = ${q.appId}`);
+  if (q.receiverType) conditions.push(Prisma.sql`receiver_type = ${q.receiverType}`);
+  if (!q.includeImplied) conditions.push(Prisma.sql`NOT implied`);
+  return Prisma.join(conditions, ' AND ');
 }
 
 function filters(kind: ReceiptKind, q: LatencyQueryDto): Prisma.Sql {
@@ -119,6 +232,15 @@ function filters(kind: ReceiptKind, q: LatencyQueryDto): Prisma.Sql {
   if (q.reader !== undefined) conditions.push(Prisma.sql`reader = ${q.reader}`);
   if (!q.includeImplied) conditions.push(Prisma.sql`NOT implied`);
   return Prisma.join(conditions, ' AND ');
+}
+
+function tooManyBuckets(interval: LatencyInterval, buckets: number): never {
+  throw new BadRequestException({
+    statusCode: 400,
+    error: 'Bad Request',
+    message: `interval=${interval} would give ${buckets} buckets, more than ${MAX_SERIES_BUCKETS}: narrow from/to or use a longer interval`,
+    field: 'interval',
+  });
 }
 
 function toStats(r: StatsRow): LatencyStatsDto {

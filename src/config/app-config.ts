@@ -57,6 +57,8 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(1) @Max(16) INGEST_CONCURRENCY = 2;
   @Transform(toInt) @IsInt() @Min(1) INGEST_QUEUE_LIMIT = 10000;
   @Transform(toInt) @IsInt() @Min(100) SHUTDOWN_TIMEOUT_MS = 10000;
+  /** Latency questions over more receipts than this are answered from the histogram. */
+  @Transform(toInt) @IsInt() @Min(0) LATENCY_EXACT_LIMIT = 100000;
 
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose', 'silent'])
   LOG_LEVEL = 'log';
