@@ -59,16 +59,28 @@ function run(bin, args, ids, extra = {}) {
   });
 }
 
-function isRunning(opts) {
+/** The port of the server running on this data directory, or null when none runs. */
+function runningPort(opts) {
   const pidFile = path.join(opts.dataDir, 'postmaster.pid');
-  if (!fs.existsSync(pidFile)) return false;
-  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!fs.existsSync(pidFile)) return null;
+  const lines = fs.readFileSync(pidFile, 'utf8').split('\n');
   try {
-    process.kill(pid, 0);
-    return true;
+    process.kill(Number(lines[0]), 0);
+    return Number(lines[3]);
   } catch {
-    return false;
+    return null;
   }
+}
+
+function isRunning(opts) {
+  return runningPort(opts) !== null;
+}
+
+/** A port nobody listens on now (port 0 in the options asks for one). */
+function freePort() {
+  const script = `const s = require('net').createServer().listen(0, '127.0.0.1', () => {
+    process.stdout.write(String(s.address().port)); s.close(); });`;
+  return Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
 }
 
 // Running as root, the 'postgres' user must be able to reach the data directory; a clone in
@@ -117,7 +129,11 @@ function ensure(overrides) {
   const ids = runAs();
   initialise(opts, ids);
   let startedHere = false;
-  if (!isRunning(opts)) {
+  const port = runningPort(opts);
+  if (port !== null) {
+    opts.port = port;
+  } else {
+    if (opts.port === 0) opts.port = freePort();
     const log = path.join(opts.dataDir, 'server.log');
     run(
       'pg_ctl',

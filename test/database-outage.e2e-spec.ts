@@ -9,7 +9,7 @@ import { ROOT, createTestDatabase } from './setup/test-database';
 // A cluster of its own, so stopping it disturbs no other test.
 const CLUSTER = {
   dataDir: path.join(ROOT, '.data', 'test-outage-postgres'),
-  port: Number(process.env.TEST_OUTAGE_PG_PORT ?? 54349),
+  port: 0,
   database: 'postgres',
 };
 
@@ -19,6 +19,7 @@ describe('database outage', () => {
 
   beforeAll(async () => {
     const server = embedded.ensure(CLUSTER);
+    CLUSTER.port = server.port; // restarted on the same port below
     url = (await createTestDatabase(server)).url;
     app = await startApp({ DB_CONNECT_TIMEOUT_MS: '1000' }, url);
   });

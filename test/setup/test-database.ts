@@ -7,7 +7,8 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 /** The tests' own embedded cluster, apart from the one `npm start` uses. */
 export const TEST_CLUSTER = {
   dataDir: path.join(ROOT, '.data', 'test-postgres'),
-  port: Number(process.env.TEST_PG_PORT ?? 54339),
+  // Port 0: any free port, so checkouts side by side never collide.
+  port: Number(process.env.TEST_PG_PORT ?? 0),
   database: 'postgres',
 };
 const PREFIX = 'presence_test_';
