@@ -40,7 +40,7 @@ async function main(): Promise<Results> {
     try {
       results.ingest = await runIngest(cluster.sql, service, profile, log);
       log(`seeding ${profile.users} users and ${profile.receipts} receipts`);
-      results.seeded = await seed(cluster.sql, profile, log);
+      results.seeded = await seed(cluster.sql, cluster.url, profile, log);
       results.queries = await runQueries(cluster.sql, service, results.seeded, profile, log);
     } finally {
       await stop(service.child);

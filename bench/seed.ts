@@ -26,6 +26,7 @@ const SEEDED_TABLES = ['presence', 'connection_events', 'sessions', 'receipts'];
  */
 export async function seed(
   sql: Client,
+  url: string,
   profile: Profile,
   log: (l: string) => void,
 ): Promise<Seeded> {
@@ -33,78 +34,37 @@ export async function seed(
   const { rows } = await sql.query<{ now: Date }>(`SELECT date_trunc('second', now()) AS now`);
   const to = rows[0].now;
   const from = new Date(to.getTime() - profile.receiptDays * 86_400_000);
-  const users = profile.users;
-  const receipts = profile.receipts;
+  const { users, receipts } = profile;
+  const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 
-  await withoutIndexes(sql, SEEDED_TABLES, async () => {
-    await sql.query('SELECT setseed(0.42)');
-    // T: the user's last status change; online users connected session b at T, offline ones
-    // also closed it at T + 1 h. Session a is an earlier, closed one.
-    const users_ = `SELECT i, $2::timestamptz - make_interval(secs => 3600 + i % 86400) AS t,
-                           i % 10 < 3 AS online FROM generate_series(0, $1::int - 1) AS i`;
-    await sql.query(
-      `INSERT INTO presence (app_id, uid, status, status_at, last_seen_at, last_active_at)
-       SELECT $3, 'qu' || i, CASE WHEN online THEN 'online' ELSE 'offline' END,
-              CASE WHEN online THEN t ELSE t + interval '1 hour' END,
-              CASE WHEN online THEN $2::timestamptz ELSE t + interval '1 hour' END,
-              t + interval '50 minutes'
-         FROM (${users_}) u`,
-      [users, to, QUERY_APP],
-    );
-    await sql.query(
-      `INSERT INTO connection_events (app_id, uid, action, at, status, session_key, device_id,
-                                      platform, connected_at, event_id)
-       SELECT $3, 'qu' || i, e.action, e.at, e.status, e.session || i, 'dev-' || e.session || i,
-              e.platform, e.connected_at, i * 4 + e.ord
-         FROM (${users_}) u
-        CROSS JOIN LATERAL (VALUES
-          (0, 'connected', t - interval '3 hours', 'online', 'qa', 'android', t - interval '3 hours'),
-          (1, 'disconnected', t - interval '2 hours', 'offline', 'qa', 'android', t - interval '3 hours'),
-          (2, 'connected', t, 'online', 'qb', 'web', t),
-          (3, 'disconnected', t + interval '1 hour', 'offline', 'qb', 'web', t)
-        ) AS e(ord, action, at, status, session, platform, connected_at)
-        WHERE e.ord < 3 OR NOT online`,
-      [users, to, QUERY_APP],
-    );
-    await sql.query(
-      `INSERT INTO sessions (app_id, uid, session_key, device_id, platform, connected_at,
-                             disconnected_at, closed_by)
-       SELECT $3, 'qu' || i, s.session || i, 'dev-' || s.session || i, s.platform, s.connected_at,
-              s.disconnected_at, CASE WHEN s.disconnected_at IS NULL THEN NULL ELSE 'event' END
-         FROM (${users_}) u
-        CROSS JOIN LATERAL (VALUES
-          ('qa', 'android', t - interval '3 hours', t - interval '2 hours'),
-          ('qb', 'web', t, CASE WHEN online THEN NULL ELSE t + interval '1 hour' END)
-        ) AS s(session, platform, connected_at, disconnected_at)`,
-      [users, to, QUERY_APP],
-    );
-    log(`seeded ${users} users in ${Math.round((Date.now() - started) / 1000)} s`);
-
-    // Two receipts (delivered, read) per message, in time order as they would arrive.
-    await sql.query(
-      `INSERT INTO receipts (app_id, message_id, reader, kind, at, implied, receiver_type, receiver,
-                             message_sender, conversation_id, sent_at, latency_ms, event_id)
-       SELECT $4, 'qm' || m, 'qu' || reader, kind, sent_at + latency_ms * interval '1 millisecond',
-              implied, CASE WHEN grp THEN 'group' ELSE 'user' END,
-              CASE WHEN grp THEN 'qg' || m % 5000 ELSE 'qu' || reader END, 'qu' || sender,
-              CASE WHEN grp THEN 'group_qg' || m % 5000
-                   ELSE 'qu' || least(sender, reader) || '_user_qu' || greatest(sender, reader) END,
-              sent_at, latency_ms, n
-         FROM (SELECT n, n / 2 AS m,
-                      CASE WHEN n % 2 = 0 THEN 'delivered' ELSE 'read' END AS kind,
-                      (n / 2 * 7919) % $1 AS reader, (n / 2 * 104729 + 1) % $1 AS sender,
-                      $2::timestamptz + (n / 2) * ($3::float8 / ($5::bigint / 2)) * interval '1 second' AS sent_at,
-                      CASE WHEN n % 2 = 0 THEN (50 + 30000 * random() ^ 4)::bigint
-                           ELSE (1000 + 14400000 * random() ^ 3)::bigint END AS latency_ms,
-                      n / 2 % 10 = 0 AS grp,
-                      n % 2 = 1 AND n / 2 % 7 = 3 AS implied
-                 FROM generate_series(0::bigint, $5::bigint - 1) AS n) r`,
-      [users, from, profile.receiptDays * 86_400, QUERY_APP, receipts],
-    );
-    log(`seeded ${receipts} receipts in ${Math.round((Date.now() - started) / 1000)} s`);
-  });
-  log(`rebuilt indexes at ${Math.round((Date.now() - started) / 1000)} s`);
-  for (const table of SEEDED_TABLES) await sql.query(`VACUUM (ANALYZE) ${table}`);
+  // Two sessions load in parallel, one per core: the users and the later half of the receipts,
+  // and the earlier half of the receipts.
+  const second = new Client({ connectionString: url });
+  await second.connect();
+  try {
+    await withoutIndexes(sql, SEEDED_TABLES, async () => {
+      const half = Math.floor(receipts / 2);
+      await Promise.all([
+        (async () => {
+          await seedUsers(sql, users, to);
+          log(`seeded ${users} users at ${elapsed()}`);
+          await seedReceipts(
+            sql,
+            { users, receipts, from, days: profile.receiptDays },
+            half,
+            receipts,
+          );
+        })(),
+        seedReceipts(second, { users, receipts, from, days: profile.receiptDays }, 0, half),
+      ]);
+      log(`seeded ${receipts} receipts at ${elapsed()}`);
+    });
+  } finally {
+    await second.end();
+  }
+  log(`rebuilt indexes at ${elapsed()}`);
+  // The whole database, so tables kept by triggers (pre-aggregates) get statistics too.
+  await sql.query('VACUUM (ANALYZE)');
 
   const counts = await sql.query<{ ce: string; s: string }>(
     `SELECT (SELECT count(*) FROM connection_events WHERE app_id = $1) AS ce,
@@ -122,6 +82,85 @@ export async function seed(
     to,
     seconds,
   };
+}
+
+/**
+ * Per user i, with T its last status change: session a (connected T - 3 h, closed T - 2 h) and
+ * session b (connected at T; closed at T + 1 h for the 70% that are offline).
+ */
+async function seedUsers(sql: Client, users: number, to: Date): Promise<void> {
+  const perUser = `SELECT i, $2::timestamptz - make_interval(secs => 3600 + i % 86400) AS t,
+                          i % 10 < 3 AS online FROM generate_series(0, $1::int - 1) AS i`;
+  await sql.query(
+    `INSERT INTO presence (app_id, uid, status, status_at, last_seen_at, last_active_at)
+     SELECT $3, 'qu' || i, CASE WHEN online THEN 'online' ELSE 'offline' END,
+            CASE WHEN online THEN t ELSE t + interval '1 hour' END,
+            CASE WHEN online THEN $2::timestamptz ELSE t + interval '1 hour' END,
+            t + interval '50 minutes'
+       FROM (${perUser}) u`,
+    [users, to, QUERY_APP],
+  );
+  await sql.query(
+    `INSERT INTO connection_events (app_id, uid, action, at, status, session_key, device_id,
+                                    platform, connected_at, event_id)
+     SELECT $3, 'qu' || i, e.action, e.at, e.status, e.session || i, 'dev-' || e.session || i,
+            e.platform, e.connected_at, i * 4 + e.ord
+       FROM (${perUser}) u
+      CROSS JOIN LATERAL (VALUES
+        (0, 'connected', t - interval '3 hours', 'online', 'qa', 'android', t - interval '3 hours'),
+        (1, 'disconnected', t - interval '2 hours', 'offline', 'qa', 'android', t - interval '3 hours'),
+        (2, 'connected', t, 'online', 'qb', 'web', t),
+        (3, 'disconnected', t + interval '1 hour', 'offline', 'qb', 'web', t)
+      ) AS e(ord, action, at, status, session, platform, connected_at)
+      WHERE e.ord < 3 OR NOT online`,
+    [users, to, QUERY_APP],
+  );
+  await sql.query(
+    `INSERT INTO sessions (app_id, uid, session_key, device_id, platform, connected_at,
+                           disconnected_at, closed_by)
+     SELECT $3, 'qu' || i, s.session || i, 'dev-' || s.session || i, s.platform, s.connected_at,
+            s.disconnected_at, CASE WHEN s.disconnected_at IS NULL THEN NULL ELSE 'event' END
+       FROM (${perUser}) u
+      CROSS JOIN LATERAL (VALUES
+        ('qa', 'android', t - interval '3 hours', t - interval '2 hours'),
+        ('qb', 'web', t, CASE WHEN online THEN NULL ELSE t + interval '1 hour' END)
+      ) AS s(session, platform, connected_at, disconnected_at)`,
+    [users, to, QUERY_APP],
+  );
+}
+
+/**
+ * Receipts [first, last) of the whole set: two per message (delivered, read), messages evenly
+ * spaced over the days, in time order as they would arrive. The receipts' insert trigger keeps
+ * any pre-aggregated latency tables in step, as it does for the service's own writes.
+ */
+async function seedReceipts(
+  sql: Client,
+  all: { users: number; receipts: number; from: Date; days: number },
+  first: number,
+  last: number,
+): Promise<void> {
+  await sql.query('SELECT setseed($1)', [first / all.receipts]);
+  await sql.query(
+    `INSERT INTO receipts (app_id, message_id, reader, kind, at, implied, receiver_type, receiver,
+                           message_sender, conversation_id, sent_at, latency_ms, event_id)
+     SELECT $4, 'qm' || m, 'qu' || reader, kind, sent_at + latency_ms * interval '1 millisecond',
+            implied, CASE WHEN grp THEN 'group' ELSE 'user' END,
+            CASE WHEN grp THEN 'qg' || m % 5000 ELSE 'qu' || reader END, 'qu' || sender,
+            CASE WHEN grp THEN 'group_qg' || m % 5000
+                 ELSE 'qu' || least(sender, reader) || '_user_qu' || greatest(sender, reader) END,
+            sent_at, latency_ms, n
+       FROM (SELECT n, n / 2 AS m,
+                    CASE WHEN n % 2 = 0 THEN 'delivered' ELSE 'read' END AS kind,
+                    (n / 2 * 7919) % $1 AS reader, (n / 2 * 104729 + 1) % $1 AS sender,
+                    $2::timestamptz + (n / 2) * ($3::float8 / ($5::bigint / 2)) * interval '1 second' AS sent_at,
+                    CASE WHEN n % 2 = 0 THEN (50 + 30000 * random() ^ 4)::bigint
+                         ELSE (1000 + 14400000 * random() ^ 3)::bigint END AS latency_ms,
+                    n / 2 % 10 = 0 AS grp,
+                    n % 2 = 1 AND n / 2 % 7 = 3 AS implied
+               FROM generate_series($6::bigint, $7::bigint - 1) AS n) r`,
+    [all.users, all.from, all.days * 86_400, QUERY_APP, all.receipts, first, last],
+  );
 }
 
 /** Drops the tables' indexes and unique/primary constraints, runs fill, recreates them all. */
