@@ -31,6 +31,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's page script: plain browser JavaScript, served as it is.
+    files: ['src/dashboard/public/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',

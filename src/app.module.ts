@@ -1,31 +1,43 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { ApiKeyGuard } from './common/api-key.guard';
+import { loggerParams } from './common/logging';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { AllExceptionsFilter } from './db/all-exceptions.filter';
 import { DATABASE_URL, DbModule } from './db/db.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PresenceModule } from './presence/presence.module';
 import { ReceiptsModule } from './receipts/receipts.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    databaseUrl: string,
+    logDestination?: DestinationStream,
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config, [{ provide: DATABASE_URL, useValue: databaseUrl }]),
+        LoggerModule.forRoot(loggerParams(config, logDestination)),
         DbModule,
+        MetricsModule,
         WebhooksModule,
         EventsModule,
         HealthModule,
         ReceiptsModule,
         AnalyticsModule,
         PresenceModule,
+        DashboardModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

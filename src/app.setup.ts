@@ -1,20 +1,26 @@
 import { BadRequestException, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
+import { requestId } from './common/logging';
+import { setupOpenApi } from './common/openapi';
+import { registerSecurity } from './common/security';
 import { AppConfig } from './config/app-config';
 
 /** Builds the app exactly as it runs in production; tests use it too, with app.inject(). */
 export async function createApp(
   config: AppConfig,
   databaseUrl: string,
+  options: { logDestination?: DestinationStream } = {},
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
-    requestIdHeader: 'x-request-id',
     // Ids are up to 255 characters (and may be percent-encoded); Fastify's default is 100.
     routerOptions: { maxParamLength: 1024 },
-    genReqId: () => crypto.randomUUID(),
+    // The caller's x-request-id when it looks like one, else a UUID; echoed in the answer.
+    genReqId: requestId,
   });
   // Webhook bodies are read as bytes whatever their Content-Type claims (CometChat has sent
   // `Application/json`), so a body that is not JSON can be kept verbatim and answered 400.
@@ -30,18 +36,21 @@ export async function createApp(
     closing = true;
     done();
   });
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
     if (closing) void reply.header('connection', 'close');
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config, databaseUrl),
+    AppModule.forRoot(config, databaseUrl, options.logDestination),
     adapter,
-    {
-      logger: config.LOG_LEVEL === 'silent' ? false : logLevels(config.LOG_LEVEL),
-      bodyParser: false,
-    },
+    { bufferLogs: true, bodyParser: false },
   );
+  // Start-up lines were held back until pino is in place; Nest itself flushes only on listen().
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  await registerSecurity(app, config);
+  setupOpenApi(app);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -63,9 +72,4 @@ export async function createApp(
     }),
   );
   return app;
-}
-
-const LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
-function logLevels(level: string) {
-  return LEVELS.slice(0, LEVELS.indexOf(level as (typeof LEVELS)[number]) + 1);
 }

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
+import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
 import { createApp } from './app.setup';
+import { loggerParams } from './common/logging';
 import { ConfigError, loadConfig } from './config/app-config';
 import { applyMigrations, openDatabase } from './db/database';
 
@@ -15,6 +17,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // The embedded database and the migrations log before the app exists: through pino too, so
+  // production output is JSON from the first line (the app reuses this same pino instance).
+  const params = loggerParams(config);
+  Logger.overrideLogger(new PinoNestLogger(new PinoLogger(params), params));
   const database = openDatabase(config);
   if (config.RUN_MIGRATIONS) await applyMigrations(database.url);
   const app = await createApp(config, database.url);

@@ -50,7 +50,9 @@ describe('database outage', () => {
     });
     expect(Date.now() - started).toBeLessThan(10_000);
     expect((await app.inject({ method: 'GET', url: '/events' })).statusCode).toBe(503);
-    expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(503);
+    const health = await app.inject({ method: 'GET', url: '/health' });
+    expect(health.statusCode).toBe(503);
+    expect(health.json()).toMatchObject({ error: { database: { status: 'down' } } });
     expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
 
     embedded.ensure(CLUSTER);

@@ -1,5 +1,6 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDate, IsIn, IsOptional } from 'class-validator';
-import { AppScopedQueryDto, ToDate } from '../common/query-params';
+import { ApiTime, AppScopedQueryDto, ToDate } from '../common/query-params';
 
 export const CONCURRENCY_INTERVALS = ['minute', 'hour', 'day'] as const;
 export type ConcurrencyInterval = (typeof CONCURRENCY_INTERVALS)[number];
@@ -11,14 +12,17 @@ export type ConcurrencyInterval = (typeof CONCURRENCY_INTERVALS)[number];
  * up, at most 1000 of them. Without appId every app counts, a user being an (appId, uid) pair.
  */
 export class ConcurrencyQueryDto extends AppScopedQueryDto {
+  @ApiTime('Default: 1 hour (minute), 24 hours (hour) or 30 days (day) before `to`.')
   @IsOptional()
   @ToDate()
   @IsDate({ message: 'from must be an ISO-8601 time or a Unix time' })
   from?: Date;
+  @ApiTime('Default: now.')
   @IsOptional()
   @ToDate()
   @IsDate({ message: 'to must be an ISO-8601 time or a Unix time' })
   to?: Date;
+  @ApiPropertyOptional({ enum: CONCURRENCY_INTERVALS, default: 'hour' })
   @IsOptional()
   @IsIn(CONCURRENCY_INTERVALS, {
     message: `interval must be one of ${CONCURRENCY_INTERVALS.join(', ')}`,
@@ -26,16 +30,23 @@ export class ConcurrencyQueryDto extends AppScopedQueryDto {
   interval: ConcurrencyInterval = 'hour';
 }
 
-export interface ConcurrencyBucketDto {
-  start: string;
-  end: string;
-  /** Users online just before `end` (at now for the bucket holding now; 0 for future buckets). */
+export class ConcurrencyBucketDto {
+  @ApiProperty({ format: 'date-time' }) start: string;
+  @ApiProperty({ format: 'date-time' }) end: string;
+  @ApiProperty({
+    type: 'integer',
+    description:
+      'Users online just before `end` (at now for the bucket holding now; 0 for future buckets)',
+  })
   onlineAtEnd: number;
-  /** Most users online at the same instant within [start, end). */
+  @ApiProperty({
+    type: 'integer',
+    description: 'Most users online at the same instant within [start, end)',
+  })
   peak: number;
 }
 
-export interface ConcurrencyDto {
-  interval: ConcurrencyInterval;
-  buckets: ConcurrencyBucketDto[];
+export class ConcurrencyDto {
+  @ApiProperty({ enum: CONCURRENCY_INTERVALS }) interval: ConcurrencyInterval;
+  @ApiProperty({ type: [ConcurrencyBucketDto] }) buckets: ConcurrencyBucketDto[];
 }

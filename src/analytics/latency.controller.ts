@@ -1,19 +1,26 @@
 import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiQueryEndpoint } from '../common/openapi';
 import { LatencyQueryDto, LatencyReportDto } from './latency.dto';
 import { LatencyService } from './latency.service';
 
+@ApiTags('analytics')
 @Controller('analytics')
 export class LatencyController {
   constructor(private readonly latency: LatencyService) {}
 
-  /** Time from a message's sentAt to each reader's read receipt. */
   @Get('read-latency')
+  @ApiQueryEndpoint("Read latency: from a message's sentAt to each reader's read receipt")
+  @ApiOkResponse({ type: LatencyReportDto })
   readLatency(@Query() query: LatencyQueryDto): Promise<LatencyReportDto> {
     return this.latency.report('read', query);
   }
 
-  /** Time from a message's sentAt to each recipient's delivery receipt. */
   @Get('delivery-latency')
+  @ApiQueryEndpoint(
+    "Delivery latency: from a message's sentAt to each recipient's delivery receipt",
+  )
+  @ApiOkResponse({ type: LatencyReportDto })
   deliveryLatency(@Query() query: LatencyQueryDto): Promise<LatencyReportDto> {
     return this.latency.report('delivered', query);
   }

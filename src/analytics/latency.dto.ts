@@ -1,6 +1,7 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsDate, IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { AppScopedQueryDto, ToDate } from '../common/query-params';
+import { ApiTime, AppScopedQueryDto, ToDate } from '../common/query-params';
 
 export const LATENCY_INTERVALS = ['hour', 'day'] as const;
 export type LatencyInterval = (typeof LATENCY_INTERVALS)[number];
@@ -16,54 +17,82 @@ function ToBoolean() {
 
 /** Filters of /analytics/read-latency and /analytics/delivery-latency. */
 export class LatencyQueryDto extends AppScopedQueryDto {
-  /** Receipt time, inclusive. */
+  @ApiTime('Receipt time, inclusive.')
   @IsOptional()
   @ToDate()
   @IsDate({ message: 'from must be an ISO-8601 time or a Unix time' })
   from?: Date;
-  /** Receipt time, exclusive, so consecutive windows never count a receipt twice. */
+  @ApiTime('Receipt time, exclusive, so consecutive windows never count a receipt twice.')
   @IsOptional()
   @ToDate()
   @IsDate({ message: 'to must be an ISO-8601 time or a Unix time' })
   to?: Date;
+  @ApiPropertyOptional({ enum: ['user', 'group'] })
   @IsOptional()
   @IsIn(['user', 'group'], { message: 'receiverType must be user or group' })
   receiverType?: 'user' | 'group';
-  @IsOptional() @IsString() @Length(1, 255) conversationId?: string;
-  /** The message's sender. */
-  @IsOptional() @IsString() @Length(1, 255) sender?: string;
-  /** The receipt's sender: who got or read the message. */
-  @IsOptional() @IsString() @Length(1, 255) reader?: string;
-  /** Count receipts implied by cumulative receipts (and deliveries implied by reads). */
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 255) conversationId?: string;
+  @ApiPropertyOptional({ description: "The message's sender" })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  sender?: string;
+  @ApiPropertyOptional({ description: "The receipt's sender: who got or read the message" })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  reader?: string;
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: true,
+    description: 'Count receipts implied by cumulative receipts (and deliveries implied by reads)',
+  })
   @IsOptional()
   @ToBoolean()
   @IsBoolean({ message: 'includeImplied must be true or false' })
   includeImplied = true;
+  @ApiPropertyOptional({
+    enum: LATENCY_INTERVALS,
+    description: 'Adds a `series` of the same statistics per UTC hour or day',
+  })
   @IsOptional()
   @IsIn(LATENCY_INTERVALS, { message: 'interval must be hour or day' })
   interval?: LatencyInterval;
 }
 
-export interface LatencyStatsDto {
-  /** Receipts whose message is known, so whose latency is. */
+const ms = { type: 'integer', nullable: true, description: 'null when count is 0' } as const;
+
+export class LatencyStatsDto {
+  @ApiProperty({
+    type: 'integer',
+    description: 'Receipts whose message is known, so whose latency is',
+  })
   count: number;
-  /** Receipts in the filter whose message never arrived. */
+  @ApiProperty({
+    type: 'integer',
+    description: 'Receipts in the filter whose message never arrived',
+  })
   unmatched: number;
-  meanMs: number | null;
-  p50Ms: number | null;
-  p90Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  maxMs: number | null;
+  @ApiProperty(ms) meanMs: number | null;
+  @ApiProperty(ms) p50Ms: number | null;
+  @ApiProperty(ms) p90Ms: number | null;
+  @ApiProperty(ms) p95Ms: number | null;
+  @ApiProperty(ms) p99Ms: number | null;
+  @ApiProperty(ms) maxMs: number | null;
 }
 
-export interface LatencyBucketDto extends LatencyStatsDto {
-  /** Start of the UTC hour or day. */
+export class LatencyBucketDto extends LatencyStatsDto {
+  @ApiProperty({ format: 'date-time', description: 'Start of the UTC hour or day' })
   start: string;
 }
 
-export interface LatencyReportDto extends LatencyStatsDto {
-  /** Exact percentiles from the receipts themselves. */
+export class LatencyReportDto extends LatencyStatsDto {
+  @ApiProperty({
+    description:
+      'false: exact percentiles from the receipts themselves; true: from the hourly/daily ' +
+      'histogram (within 1% relative error), for windows over LATENCY_EXACT_LIMIT receipts',
+  })
   approximate: boolean;
+  @ApiPropertyOptional({ type: [LatencyBucketDto], description: 'With `interval` only' })
   series?: LatencyBucketDto[];
 }

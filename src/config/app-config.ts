@@ -53,6 +53,9 @@ export class AppConfig {
   @Transform(emptyToUndefined) @IsOptional() @IsString() @MinLength(8) API_KEY?: string;
 
   @Transform(toInt) @IsInt() @Min(1024) BODY_LIMIT_BYTES = 1024 * 1024;
+  /** Query requests per client IP per window; 0 (the default) turns the limit off. */
+  @Transform(toInt) @IsInt() @Min(0) RATE_LIMIT_MAX = 0;
+  @Transform(toInt) @IsInt() @Min(1000) RATE_LIMIT_WINDOW_MS = 60_000;
   @Transform(toInt) @IsInt() @Min(1) @Max(5000) INGEST_MAX_BATCH = 500;
   @Transform(toInt) @IsInt() @Min(1) @Max(16) INGEST_CONCURRENCY = 2;
   @Transform(toInt) @IsInt() @Min(1) INGEST_QUEUE_LIMIT = 10000;
@@ -62,6 +65,9 @@ export class AppConfig {
 
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose', 'silent'])
   LOG_LEVEL = 'log';
+  /** `auto`: pretty lines on a terminal unless NODE_ENV=production, JSON otherwise. */
+  @IsIn(['auto', 'json', 'pretty']) LOG_FORMAT = 'auto';
+  @Transform(emptyToUndefined) @IsOptional() @IsString() NODE_ENV?: string;
 }
 
 export class ConfigError extends Error {

@@ -22,16 +22,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
     const { status, body } = this.toResponse(exception, request.id);
+    // The request id is on every line already (nestjs-pino binds it for the whole request).
     if (status === 503) {
-      this.logger.warn(
-        `[${request.id}] ${request.method} ${request.url}: database unavailable: ${(exception as Error).message}`,
-      );
+      // A 503 HttpException (readiness) has said why itself.
+      if (!(exception instanceof HttpException)) {
+        this.logger.warn(
+          `${request.method} ${request.url}: database unavailable: ${(exception as Error).message}`,
+        );
+      }
       void reply.header('Retry-After', '5');
     } else if (status >= 500) {
-      this.logger.error(
-        `[${request.id}] ${request.method} ${request.url}`,
-        (exception as Error)?.stack,
-      );
+      this.logger.error(`${request.method} ${request.url}`, (exception as Error)?.stack);
     }
     void reply.status(status).send(body);
   }

@@ -1,14 +1,26 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDate, IsOptional, IsString, Length } from 'class-validator';
-import { PageQueryDto, ToDate } from '../common/query-params';
+import { ApiTime, PageQueryDto, ToDate } from '../common/query-params';
 
 export class EventsQueryDto extends PageQueryDto {
-  @IsOptional() @IsString() @Length(1, 100) trigger?: string;
-  @IsOptional() @IsString() @Length(1, 255) uid?: string;
-  /** On the event's own time (received time when it has none). */
+  @ApiPropertyOptional({ example: 'after_message' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  trigger?: string;
+  @ApiPropertyOptional({
+    description: 'The user the event is about (sender, reader, or connecting user)',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  uid?: string;
+  @ApiTime("On the event's own time (received time when it has none), inclusive.")
   @IsOptional()
   @ToDate()
   @IsDate({ message: 'from must be an ISO-8601 time or a Unix time' })
   from?: Date;
+  @ApiTime('Inclusive.')
   @IsOptional()
   @ToDate()
   @IsDate({ message: 'to must be an ISO-8601 time or a Unix time' })
@@ -17,30 +29,49 @@ export class EventsQueryDto extends PageQueryDto {
 
 export class RejectedEventsQueryDto extends PageQueryDto {}
 
-export interface StoredEventDto {
-  eventId: string;
-  appId: string;
-  trigger: string;
-  webhook: string | null;
-  uid: string | null;
+export class StoredEventDto {
+  @ApiProperty({ example: '1' }) eventId: string;
+  @ApiProperty({ example: '167*****1529' }) appId: string;
+  @ApiProperty({ example: 'after_message' }) trigger: string;
+  @ApiProperty({ type: String, nullable: true, example: 'send-message' }) webhook: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'cometchat-uid-5' }) uid: string | null;
+  @ApiProperty({
+    format: 'date-time',
+    description: "The event's own time (received time when it has none)",
+  })
   eventAt: string;
-  receivedAt: string;
+  @ApiProperty({ format: 'date-time' }) receivedAt: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The body as received' })
   body: unknown;
 }
 
-export interface RejectedEventDto {
-  id: string;
-  appId: string | null;
-  trigger: string | null;
+export class RejectedEventDto {
+  @ApiProperty({ example: '1' }) id: string;
+  @ApiProperty({ type: String, nullable: true }) appId: string | null;
+  @ApiProperty({ type: String, nullable: true }) trigger: string | null;
+  @ApiProperty({ example: 'data.sentAt must be a Unix time (number or numeric string)' })
   reason: string;
-  field: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'data.sentAt' }) field: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'application/json' })
   contentType: string | null;
-  receivedAt: string;
-  /** The body as received, as UTF-8 text. */
+  @ApiProperty({ format: 'date-time' }) receivedAt: string;
+  @ApiProperty({ description: 'The body as received, as UTF-8 text' })
   body: string;
 }
 
 export interface Page<T> {
   items: T[];
+  nextCursor: string | null;
+}
+
+export class StoredEventsPageDto implements Page<StoredEventDto> {
+  @ApiProperty({ type: [StoredEventDto] }) items: StoredEventDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
+  nextCursor: string | null;
+}
+
+export class RejectedEventsPageDto implements Page<RejectedEventDto> {
+  @ApiProperty({ type: [RejectedEventDto] }) items: RejectedEventDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
   nextCursor: string | null;
 }

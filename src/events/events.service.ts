@@ -17,7 +17,7 @@ export class EventsService {
   /** The raw event log, newest event time first. */
   async list(query: EventsQueryDto): Promise<Page<StoredEventDto>> {
     assertRange(query.from, query.to);
-    const after = decodeCursor(query.cursor, ['number', 'string']) as [number, string] | null;
+    const after = decodeCursor(query.cursor, ['time', 'id']) as [number, string] | null;
     const where: Prisma.WebhookEventWhereInput = {
       appId: query.appId,
       trigger: query.trigger,
@@ -56,7 +56,7 @@ export class EventsService {
 
   /** Bodies that were answered 400, newest first, byte for byte. */
   async listRejected(query: RejectedEventsQueryDto): Promise<Page<RejectedEventDto>> {
-    const after = decodeCursor(query.cursor, ['string']) as [string] | null;
+    const after = decodeCursor(query.cursor, ['id']) as [string] | null;
     const rows = await this.prisma.rejectedEvent.findMany({
       where: { appId: query.appId, ...(after ? { id: { lt: BigInt(after[0]) } } : {}) },
       orderBy: { id: 'desc' },

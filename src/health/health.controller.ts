@@ -1,35 +1,36 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { Pool } from 'pg';
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { Public } from '../common/public.decorator';
-import { IngestWriter } from '../webhooks/ingest-writer.service';
+import { ReadinessIndicators } from './readiness.indicators';
 
+@ApiTags('operations')
 @Controller('health')
 @Public()
 export class HealthController {
   constructor(
-    private readonly pool: Pool,
-    private readonly writer: IngestWriter,
+    private readonly health: HealthCheckService,
+    private readonly readiness: ReadinessIndicators,
   ) {}
 
-  /** Liveness: the process answers. */
-  @Get('live')
-  live() {
-    return { status: 'ok' };
+  @Get()
+  @HealthCheck()
+  @ApiOperation({
+    summary:
+      'Readiness: database reachable, migrations applied, ingest queue not full (503 if not)',
+  })
+  ready() {
+    return this.health.check([
+      () => this.readiness.database(),
+      () => this.readiness.migrations(),
+      () => this.readiness.ingestQueue(),
+    ]);
   }
 
-  /** Readiness: the database answers and the ingest queue has room. */
-  @Get()
-  async ready() {
-    const database = await this.pool
-      .query('SELECT 1')
-      .then(() => 'up' as const)
-      .catch(() => 'down' as const);
-    const body = {
-      status: database === 'up' ? 'ok' : 'unavailable',
-      database,
-      ingestQueueDepth: this.writer.depth,
-    };
-    if (database !== 'up') throw new ServiceUnavailableException(body);
-    return body;
+  @Get('live')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: the process answers' })
+  live() {
+    return this.health.check([]);
   }
 }

@@ -1,6 +1,12 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { HealthController } from './health.controller';
+import { ReadinessIndicators } from './readiness.indicators';
 
-@Module({ imports: [WebhooksModule], controllers: [HealthController] })
+@Module({
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), WebhooksModule],
+  controllers: [HealthController],
+  providers: [ReadinessIndicators],
+})
 export class HealthModule {}

@@ -1,4 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrorDto, ApiQueryEndpoint } from '../common/openapi';
 import {
   OnlinePageDto,
   OnlineQueryDto,
@@ -10,11 +12,15 @@ import {
 } from './presence.dto';
 import { PresenceService } from './presence.service';
 
+@ApiTags('presence')
 @Controller()
 export class PresenceController {
   constructor(private readonly presence: PresenceService) {}
 
   @Get('users/:uid/presence')
+  @ApiQueryEndpoint('Whether the user is online, since when, on which devices')
+  @ApiOkResponse({ type: PresenceDto })
+  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'No connection event of this user' })
   userPresence(
     @Param() params: UserParamsDto,
     @Query() query: PresenceQueryDto,
@@ -23,6 +29,9 @@ export class PresenceController {
   }
 
   @Get('users/:uid/sessions')
+  @ApiQueryEndpoint("The user's sessions, newest connection first, and the time online")
+  @ApiOkResponse({ type: SessionsPageDto })
+  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'No connection event of this user' })
   userSessions(
     @Param() params: UserParamsDto,
     @Query() query: SessionsQueryDto,
@@ -31,6 +40,8 @@ export class PresenceController {
   }
 
   @Get('presence/online')
+  @ApiQueryEndpoint('Users online now', "Without appId, every app's online users.")
+  @ApiOkResponse({ type: OnlinePageDto })
   online(@Query() query: OnlineQueryDto): Promise<OnlinePageDto> {
     return this.presence.online(query);
   }

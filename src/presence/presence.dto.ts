@@ -1,8 +1,12 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsDate, IsOptional, IsString, Length } from 'class-validator';
-import { AppScopedQueryDto, PageQueryDto, ToDate } from '../common/query-params';
+import { ApiTime, AppScopedQueryDto, PageQueryDto, ToDate } from '../common/query-params';
 
 export class UserParamsDto {
-  @IsString() @Length(1, 255) uid: string;
+  @ApiProperty({ description: 'The CometChat user id', example: 'cometchat-uid-5' })
+  @IsString()
+  @Length(1, 255)
+  uid: string;
 }
 
 /** `GET /users/:uid/presence?appId` */
@@ -13,10 +17,12 @@ export class PresenceQueryDto extends AppScopedQueryDto {}
  * closed range [from, to] (either bound may be omitted), newest connection first.
  */
 export class SessionsQueryDto extends PageQueryDto {
+  @ApiTime('Sessions overlapping [from, to]; either bound may be omitted.')
   @IsOptional()
   @ToDate()
   @IsDate({ message: 'from must be an ISO-8601 time or a Unix time' })
   from?: Date;
+  @ApiTime('End of the range, inclusive.')
   @IsOptional()
   @ToDate()
   @IsDate({ message: 'to must be an ISO-8601 time or a Unix time' })
@@ -26,60 +32,89 @@ export class SessionsQueryDto extends PageQueryDto {
 /** `GET /presence/online?appId&limit&cursor`: without appId, every app's online users. */
 export class OnlineQueryDto extends PageQueryDto {}
 
-export interface OpenSessionDto {
-  /** Legacy session_id, or `connectedAt:platform` for the current format. */
+const nullableTime = { type: String, format: 'date-time', nullable: true } as const;
+
+export class OpenSessionDto {
+  @ApiProperty({
+    description: 'Legacy session_id, or `connectedAt:platform` for the current format',
+  })
   sessionId: string;
-  deviceId: string | null;
-  platform: string | null;
-  connectedAt: string | null;
+  @ApiProperty({ type: String, nullable: true }) deviceId: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'web' }) platform: string | null;
+  @ApiProperty(nullableTime) connectedAt: string | null;
 }
 
-export interface PresenceDto {
-  uid: string;
-  appId: string;
-  status: 'online' | 'offline';
-  /** When the status last changed: the first event after the latest one with the other status. */
+export class PresenceDto {
+  @ApiProperty() uid: string;
+  @ApiProperty() appId: string;
+  @ApiProperty({ enum: ['online', 'offline'] }) status: 'online' | 'offline';
+  @ApiProperty({
+    format: 'date-time',
+    description:
+      'When the status last changed: the first event after the latest one with the other status',
+  })
   since: string;
-  /** The latest event time of the user's connection events. */
+  @ApiProperty({
+    ...nullableTime,
+    description: "The latest event time of the user's connection events",
+  })
   lastSeenAt: string | null;
-  /** The current format's `user.lastActiveAt`; null for legacy-only users. */
+  @ApiProperty({
+    ...nullableTime,
+    description: "The current format's `user.lastActiveAt`; null for legacy-only users",
+  })
   lastActiveAt: string | null;
-  /** Open sessions only, oldest first. */
+  @ApiProperty({ type: [OpenSessionDto], description: 'Open sessions only, oldest first' })
   sessions: OpenSessionDto[];
 }
 
-export interface SessionDto extends OpenSessionDto {
-  /** null while the session is open. */
+export class SessionDto extends OpenSessionDto {
+  @ApiProperty({ ...nullableTime, description: 'null while the session is open' })
   disconnectedAt: string | null;
-  /** null while open or when the connect time is unknown. */
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'null while open or when the connect time is unknown',
+  })
   durationMs: number | null;
-  /** 'event' (its disconnect arrived), 'inferred' (a later event showed it gone), null when open. */
+  @ApiProperty({
+    enum: ['event', 'inferred'],
+    nullable: true,
+    description:
+      "'event' (its disconnect arrived), 'inferred' (a later event showed it gone), null when open",
+  })
   closedBy: 'event' | 'inferred' | null;
 }
 
-export interface SessionsPageDto {
-  items: SessionDto[];
+export class SessionsPageDto {
+  @ApiProperty({ type: [SessionDto] }) items: SessionDto[];
   /**
-   * Time the user was online within [from, to], over every session in the range (not just this
-   * page). It is the length of the union of the sessions' intervals, each clipped to the range, so
-   * two devices online at the same time count once: it answers "how long was this user online",
-   * not "how much device time". Open sessions count until min(to, now).
+   * The union of the sessions' intervals, each clipped to the range, so two devices online at the
+   * same time count once: "how long was this user online", not "how much device time".
    */
+  @ApiProperty({
+    type: 'integer',
+    description:
+      'Time the user was online within [from, to], over every session in the range (not just ' +
+      'this page); overlapping sessions count once; open sessions count until min(to, now)',
+  })
   totalOnlineMs: number;
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
   nextCursor: string | null;
 }
 
-export interface OnlineUserDto {
-  uid: string;
-  appId: string;
-  since: string;
-  sessions: OpenSessionDto[];
+export class OnlineUserDto {
+  @ApiProperty() uid: string;
+  @ApiProperty() appId: string;
+  @ApiProperty({ format: 'date-time' }) since: string;
+  @ApiProperty({ type: [OpenSessionDto] }) sessions: OpenSessionDto[];
 }
 
-export interface OnlinePageDto {
-  /** Users online now, over every page. */
+export class OnlinePageDto {
+  @ApiProperty({ type: 'integer', description: 'Users online now, over every page' })
   count: number;
-  /** Ordered by appId, then uid. */
+  @ApiProperty({ type: [OnlineUserDto], description: 'Ordered by appId, then uid' })
   items: OnlineUserDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
   nextCursor: string | null;
 }

@@ -98,7 +98,7 @@ export class PresenceService {
   async sessions(uid: string, query: SessionsQueryDto): Promise<SessionsPageDto> {
     assertRange(query.from, query.to);
     const appId = await this.resolveApp(uid, query.appId);
-    const after = decodeCursor(query.cursor, ['number', 'string']) as [number, string] | null;
+    const after = decodeCursor(query.cursor, ['time', 'string']) as [number, string] | null;
     const from = ts(query.from);
     const to = ts(query.to);
 

@@ -3,6 +3,7 @@ import { Pool, PoolClient } from 'pg';
 import { AppConfig } from '../config/app-config';
 import { DatabaseUnavailableError, isConnectionError } from '../db/database-errors';
 import { writeMessages } from '../messages/message-writes';
+import { MetricsService } from '../metrics/metrics.service';
 import { writeConnections } from '../presence/connection-writes';
 import { writeGroupReceipts, writeReceipts } from '../receipts/receipt-writes';
 import { CometChatEvent } from './cometchat-event';
@@ -54,7 +55,10 @@ export class IngestWriter implements OnApplicationShutdown {
   constructor(
     private readonly pool: Pool,
     private readonly config: AppConfig,
-  ) {}
+    private readonly metrics: MetricsService,
+  ) {
+    metrics.trackQueueDepth(() => this.queue.length);
+  }
 
   get depth(): number {
     return this.queue.length;
@@ -86,6 +90,7 @@ export class IngestWriter implements OnApplicationShutdown {
   private pump(): void {
     while (this.running < this.config.INGEST_CONCURRENCY && this.queue.length > 0) {
       const batch = this.queue.splice(0, this.config.INGEST_MAX_BATCH);
+      this.metrics.batchSize.observe(batch.length);
       this.running++;
       void this.commit(batch).finally(() => {
         this.running--;

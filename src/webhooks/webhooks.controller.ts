@@ -1,8 +1,27 @@
 import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBasicAuth,
+  ApiBody,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ApiErrorDto, WEBHOOK_AUTH } from '../common/openapi';
 import { Public } from '../common/public.decorator';
 import { BasicAuthGuard } from './basic-auth.guard';
 import { WebhookAnswer, WebhooksService } from './webhooks.service';
+import {
+  COMETCHAT_EVENT_EXAMPLES,
+  COMETCHAT_EVENT_SCHEMA,
+  WebhookAckDto,
+  WebhookRejectedDto,
+} from './webhooks.dto';
 
+@ApiTags('webhooks')
 @Controller('webhooks')
 @Public()
 export class WebhooksController {
@@ -11,6 +30,33 @@ export class WebhooksController {
   @Post('cometchat')
   @HttpCode(200)
   @UseGuards(BasicAuthGuard)
+  @ApiOperation({
+    summary: 'Receive one CometChat webhook event, in either of its formats',
+    description:
+      'Answered 200 only once the event is committed. Times may be numbers or numeric strings, ' +
+      'in seconds or milliseconds; ids strings or numbers; any letter case of `Content-Type`.',
+  })
+  @ApiBasicAuth(WEBHOOK_AUTH)
+  @ApiBody({ schema: COMETCHAT_EVENT_SCHEMA, examples: COMETCHAT_EVENT_EXAMPLES })
+  @ApiOkResponse({
+    type: WebhookAckDto,
+    description:
+      'Committed (or a redelivery: `duplicate: true`, nothing changed). Exactly `{}` for ' +
+      'before_message, as CometChat copies the answer into the message metadata.',
+  })
+  @ApiBadRequestResponse({
+    type: WebhookRejectedDto,
+    description: 'Not JSON, no trigger or appId, or a field missing or of the wrong type; kept',
+  })
+  @ApiUnauthorizedResponse({
+    type: ApiErrorDto,
+    description: 'WEBHOOK_USERNAME/WEBHOOK_PASSWORD are set and the Basic auth is missing or wrong',
+  })
+  @ApiPayloadTooLargeResponse({ type: ApiErrorDto, description: 'Over BODY_LIMIT_BYTES' })
+  @ApiServiceUnavailableResponse({
+    type: ApiErrorDto,
+    description: 'Database unreachable or ingest queue full (`Retry-After: 5`); CometChat retries',
+  })
   receive(
     @Body() body: Buffer | undefined,
     @Headers('content-type') contentType?: string,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { PrismaService } from '../db/prisma.service';
+import { MetricsService, triggerLabel } from '../metrics/metrics.service';
 import { readCometChatEvent } from './cometchat-event';
 import { EventNotStorableError, IngestWriter } from './ingest-writer.service';
 import { PayloadError, assertStorable } from './payload-reader';
@@ -12,16 +13,19 @@ export class WebhooksService {
   constructor(
     private readonly writer: IngestWriter,
     private readonly prisma: PrismaService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Stores one webhook; resolves only after it is committed. */
   async receive(raw: Buffer, contentType: string | undefined): Promise<WebhookAnswer> {
     const receivedAt = Date.now();
+    const started = performance.now();
     const text = raw.toString('utf8').replace(/^\uFEFF/, '');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (error) {
+      this.metrics.received.inc({ trigger: 'none' });
       const detail = text.trim() === '' ? 'the body is empty' : (error as Error).message;
       return this.reject(
         raw,
@@ -29,6 +33,8 @@ export class WebhooksService {
         new PayloadError('body', `body is not valid JSON: ${detail}`),
       );
     }
+    const trigger = triggerLabel((parsed as { trigger?: unknown } | null)?.trigger);
+    this.metrics.received.inc({ trigger });
     let event;
     try {
       assertStorable(parsed);
@@ -44,6 +50,8 @@ export class WebhooksService {
         bodySha256: createHash('sha256').update(raw).digest('hex'),
         receivedAt,
       });
+      this.metrics.ingestLatency.observe((performance.now() - started) / 1000);
+      (result.duplicate ? this.metrics.duplicated : this.metrics.stored).inc({ trigger });
       // CometChat copies a before_message answer into the message's metadata: keep it empty.
       return event.trigger === 'before_message' ? {} : result;
     } catch (error) {
@@ -69,18 +77,19 @@ export class WebhooksService {
       unknown
     >;
     const short = (v: unknown) =>
-      typeof v === 'string' || typeof v === 'number' ? String(v).slice(0, 255) : null;
+      typeof v === 'string' || typeof v === 'number' ? storableText(String(v).slice(0, 255)) : null;
     const rejected = await this.prisma.rejectedEvent.create({
       data: {
         appId: short(envelope.appId),
         trigger: short(envelope.trigger),
-        reason: error.message,
-        field: error.field,
-        contentType: contentType?.slice(0, 255) ?? null,
+        reason: storableText(error.message),
+        field: storableText(error.field),
+        contentType: contentType === undefined ? null : storableText(contentType.slice(0, 255)),
         body: new Uint8Array(raw),
       },
       select: { id: true },
     });
+    this.metrics.rejected.inc({ trigger: triggerLabel(envelope.trigger) });
     throw new BadRequestException({
       statusCode: 400,
       error: 'Bad Request',
@@ -90,3 +99,9 @@ export class WebhooksService {
     });
   }
 }
+
+/**
+ * The rejected body is kept byte for byte (bytea); the text that describes it comes from the same
+ * hostile input and must fit a text column, which holds neither NUL nor unpaired surrogates.
+ */
+const storableText = (text: string) => text.toWellFormed().replaceAll('\u0000', '\uFFFD');

@@ -13,9 +13,10 @@ export const testDatabaseUrl = () => {
 export async function startApp(
   env: Record<string, string> = {},
   databaseUrl = testDatabaseUrl(),
+  options: Parameters<typeof createApp>[2] = {},
 ): Promise<NestFastifyApplication> {
   const config = loadConfig({ LOG_LEVEL: 'fatal', ...env });
-  const app = await createApp(config, databaseUrl);
+  const app = await createApp(config, databaseUrl, options);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;

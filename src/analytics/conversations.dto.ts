@@ -1,0 +1,56 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDate, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ApiTime, AppScopedQueryDto, ToDate } from '../common/query-params';
+
+/** `GET /analytics/conversations?from&to&receiverType&limit&appId`. */
+export class ConversationsQueryDto extends AppScopedQueryDto {
+  @ApiTime('Message sentAt, inclusive. Default: 24 hours before `to`.')
+  @IsOptional()
+  @ToDate()
+  @IsDate({ message: 'from must be an ISO-8601 time or a Unix time' })
+  from?: Date;
+  @ApiTime('Message sentAt, exclusive. Default: now.')
+  @IsOptional()
+  @ToDate()
+  @IsDate({ message: 'to must be an ISO-8601 time or a Unix time' })
+  to?: Date;
+  @ApiPropertyOptional({ enum: ['user', 'group'] })
+  @IsOptional()
+  @IsIn(['user', 'group'], { message: 'receiverType must be user or group' })
+  receiverType?: 'user' | 'group';
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 10 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit = 10;
+}
+
+export class BusyConversationDto {
+  @ApiProperty() appId: string;
+  @ApiProperty({ example: 'cometchat-uid-1_user_cometchat-uid-2' }) conversationId: string;
+  @ApiProperty({ enum: ['user', 'group'] }) receiverType: string;
+  @ApiProperty({
+    type: 'integer',
+    description: 'Messages sent in the window, deleted ones included',
+  })
+  messages: number;
+  @ApiProperty({ type: 'integer', description: 'Distinct senders of those messages' })
+  senders: number;
+  @ApiProperty({ format: 'date-time' }) lastMessageAt: string;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: "Median read latency of those messages' read receipts; null when none was read",
+  })
+  readP50Ms: number | null;
+}
+
+export class BusyConversationsDto {
+  @ApiProperty({ format: 'date-time' }) from: string;
+  @ApiProperty({ format: 'date-time' }) to: string;
+  @ApiProperty({ type: [BusyConversationDto], description: 'Most messages first' })
+  items: BusyConversationDto[];
+}

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { assertRange } from '../common/query-params';
+import { PrismaService } from '../db/prisma.service';
+import { Prisma } from '../generated/prisma/client';
+import { BusyConversationsDto, ConversationsQueryDto } from './conversations.dto';
+
+const DAY_MS = 86_400_000;
+
+interface ConversationRow {
+  app_id: string;
+  conversation_id: string;
+  receiver_type: string;
+  messages: bigint;
+  senders: bigint;
+  last_message_at: Date;
+  read_p50_ms: number | null;
+}
+
+@Injectable()
+export class ConversationsService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** The busiest conversations by messages sent in the window, most messages first. */
+  async busiest(query: ConversationsQueryDto): Promise<BusyConversationsDto> {
+    const to = query.to ?? new Date();
+    const from = query.from ?? new Date(to.getTime() - DAY_MS);
+    assertRange(from, to);
+    const app = query.appId === undefined ? Prisma.empty : Prisma.sql`AND app_id = ${query.appId}`;
+    const type =
+      query.receiverType === undefined
+        ? Prisma.empty
+        : Prisma.sql`AND receiver_type = ${query.receiverType}`;
+    // Read latency of the same messages: receipts carry the message's conversation and sentAt.
+    const rows = await this.prisma.$queryRaw<ConversationRow[]>`
+      WITH top AS (
+        SELECT app_id, conversation_id, min(receiver_type) AS receiver_type,
+               count(*) AS messages, count(DISTINCT sender) AS senders, max(sent_at) AS last_message_at
+          FROM messages
+         WHERE sent_at >= ${from} AND sent_at < ${to} ${app} ${type}
+         GROUP BY app_id, conversation_id
+         ORDER BY messages DESC, last_message_at DESC, conversation_id
+         LIMIT ${query.limit}
+      )
+      SELECT t.*,
+             (SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY r.latency_ms))::numeric)::float8
+                FROM receipts r
+               WHERE r.app_id = t.app_id AND r.conversation_id = t.conversation_id AND r.kind = 'read'
+                 AND r.sent_at >= ${from} AND r.sent_at < ${to}) AS read_p50_ms
+        FROM top t
+       ORDER BY t.messages DESC, t.last_message_at DESC, t.conversation_id`;
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      items: rows.map((r) => ({
+        appId: r.app_id,
+        conversationId: r.conversation_id,
+        receiverType: r.receiver_type,
+        messages: Number(r.messages),
+        senders: Number(r.senders),
+        lastMessageAt: r.last_message_at.toISOString(),
+        readP50Ms: r.read_p50_ms,
+      })),
+    };
+  }
+}

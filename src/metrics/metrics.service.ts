@@ -1,0 +1,102 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Pool } from 'pg';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { KNOWN_TRIGGERS } from '../webhooks/cometchat-event';
+
+const KNOWN = new Set<string>(KNOWN_TRIGGERS);
+
+/**
+ * The trigger as a label: known triggers by name, anything else `other` and no trigger at all
+ * `none`, so a sender cannot grow the label set without bound.
+ */
+export function triggerLabel(trigger: unknown): string {
+  if (typeof trigger !== 'string' || trigger.trim() === '') return 'none';
+  return KNOWN.has(trigger.trim()) ? trigger.trim() : 'other';
+}
+
+/**
+ * Prometheus metrics of one app instance, on a registry of its own (several apps in one
+ * process, as in the tests, never share counters).
+ */
+@Injectable()
+export class MetricsService implements OnApplicationShutdown {
+  readonly registry = new Registry();
+
+  readonly received = this.counter(
+    'webhook_events_received_total',
+    'Webhook events received (authenticated), by trigger',
+  );
+  readonly stored = this.counter(
+    'webhook_events_stored_total',
+    'Webhook events committed as new, by trigger',
+  );
+  readonly duplicated = this.counter(
+    'webhook_events_duplicate_total',
+    'Webhook events that were redeliveries of stored ones, by trigger',
+  );
+  readonly rejected = this.counter(
+    'webhook_events_rejected_total',
+    'Webhook events answered 400 and kept as rejected, by trigger',
+  );
+
+  readonly ingestLatency = new Histogram({
+    name: 'ingest_latency_seconds',
+    help: 'Time from receiving a webhook to its batch being committed',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly batchSize = new Histogram({
+    name: 'ingest_batch_size',
+    help: 'Events per batch taken from the ingest queue (one transaction each)',
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+    registers: [this.registry],
+  });
+
+  private queueDepth: () => number = () => 0;
+
+  constructor(pool: Pool) {
+    collectDefaultMetrics({ register: this.registry });
+    const depth = () => this.queueDepth();
+    new Gauge({
+      name: 'ingest_queue_depth',
+      help: 'Events waiting for a batch',
+      registers: [this.registry],
+      collect() {
+        this.set(depth());
+      },
+    });
+    new Gauge({
+      name: 'db_pool_connections',
+      help: 'PostgreSQL connections of the pool: total, idle, and requests waiting for one',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        this.set({ state: 'total' }, pool.totalCount);
+        this.set({ state: 'idle' }, pool.idleCount);
+        this.set({ state: 'waiting' }, pool.waitingCount);
+      },
+    });
+    new Gauge({
+      name: 'db_pool_max',
+      help: 'Most connections the pool opens (DB_POOL_SIZE)',
+      registers: [this.registry],
+    }).set(pool.options.max ?? 10);
+  }
+
+  /** The ingest writer reports its queue here; read at each scrape. */
+  trackQueueDepth(depth: () => number): void {
+    this.queueDepth = depth;
+  }
+
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  onApplicationShutdown(): void {
+    this.registry.clear();
+  }
+
+  private counter(name: string, help: string): Counter<'trigger'> {
+    return new Counter({ name, help, labelNames: ['trigger'], registers: [this.registry] });
+  }
+}

@@ -1,0 +1,135 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { BusyConversationsDto } from '../src/analytics/conversations.dto';
+import { afterMessage, currentReceipt, messageEvent } from './factories';
+import { resetDatabase, startApp } from './setup/test-app';
+
+const T = 1_763_000_000; // seconds
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+describe('GET /analytics/conversations', () => {
+  let app: NestFastifyApplication;
+  const post = (body: object) =>
+    app.inject({
+      method: 'POST',
+      url: '/webhooks/cometchat',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
+  const get = (query: string) =>
+    app.inject({ method: 'GET', url: `/analytics/conversations?${query}` });
+
+  beforeAll(async () => {
+    app = await startApp();
+    await resetDatabase();
+    // ann↔bob: 3 messages from both, two read; the group: 2 from one sender; cat→dan: 1, later.
+    await post(afterMessage({ id: '1', sender: 'ann', receiver: 'bob', sentAt: T }));
+    await post(
+      messageEvent('message_sent', { id: '2', sender: 'bob', receiver: 'ann', sentAt: T + 10 }),
+    );
+    await post(afterMessage({ id: '3', sender: 'ann', receiver: 'bob', sentAt: T + 20 }));
+    await post(
+      currentReceipt({
+        messageId: '1',
+        reader: 'bob',
+        messageSender: 'ann',
+        kind: 'read',
+        at: T + 4,
+      }),
+    );
+    await post(
+      currentReceipt({
+        messageId: '3',
+        reader: 'bob',
+        messageSender: 'ann',
+        kind: 'read',
+        at: T + 26,
+      }),
+    );
+    for (const id of ['4', '5'])
+      await post(
+        afterMessage({
+          id,
+          sender: 'eve',
+          receiver: 'team',
+          receiverType: 'group',
+          sentAt: T + 30,
+        }),
+      );
+    await post(afterMessage({ id: '6', sender: 'cat', receiver: 'dan', sentAt: T + 3600 }));
+  });
+  afterAll(() => app.close());
+
+  it('lists the conversations with the most messages in the window first', async () => {
+    const res = await get(`from=${T}&to=${T + 7200}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json<BusyConversationsDto>()).toEqual({
+      from: iso(T),
+      to: iso(T + 7200),
+      items: [
+        {
+          appId: 'app-one',
+          conversationId: 'ann_user_bob',
+          receiverType: 'user',
+          messages: 3,
+          senders: 2,
+          lastMessageAt: iso(T + 20),
+          readP50Ms: 5000, // 4 s and 6 s; message 2's implied read is bob's own message: none
+        },
+        {
+          appId: 'app-one',
+          conversationId: 'group_team',
+          receiverType: 'group',
+          messages: 2,
+          senders: 1,
+          lastMessageAt: iso(T + 30),
+          readP50Ms: null,
+        },
+        {
+          appId: 'app-one',
+          conversationId: 'cat_user_dan',
+          receiverType: 'user',
+          messages: 1,
+          senders: 1,
+          lastMessageAt: iso(T + 3600),
+          readP50Ms: null,
+        },
+      ],
+    });
+  });
+
+  it('counts messages sent in [from, to), of one receiver type, up to limit', async () => {
+    const ids = async (query: string) =>
+      (await get(query))
+        .json<BusyConversationsDto>()
+        .items.map((c) => [c.conversationId, c.messages]);
+    // A tie goes to the conversation with the latest message.
+    expect(await ids(`from=${T + 10}&to=${T + 3600}`)).toEqual([
+      ['group_team', 2],
+      ['ann_user_bob', 2],
+    ]);
+    expect(await ids(`from=${T}&to=${T + 7200}&receiverType=group`)).toEqual([['group_team', 2]]);
+    expect(await ids(`from=${T}&to=${T + 7200}&limit=1`)).toEqual([['ann_user_bob', 3]]);
+    expect(await ids(`from=${T}&to=${T + 7200}&appId=app-two`)).toEqual([]);
+  });
+
+  it('defaults to the 24 hours before now', async () => {
+    const body = (await get('')).json<BusyConversationsDto>();
+    expect(Date.parse(body.to) - Date.parse(body.from)).toBe(86_400_000);
+    expect(Math.abs(Date.parse(body.to) - Date.now())).toBeLessThan(60_000);
+    expect(body.items).toEqual([]);
+  });
+
+  it('names the bad parameter', async () => {
+    for (const [query, field] of [
+      ['limit=0', 'limit'],
+      ['limit=101', 'limit'],
+      ['receiverType=channel', 'receiverType'],
+      ['from=yesterday', 'from'],
+      [`from=${T + 10}&to=${T}`, 'from'],
+    ]) {
+      const res = await get(query);
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ field });
+    }
+  });
+});

@@ -1,0 +1,257 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Browser, chromium, Page } from 'playwright-core';
+import { simulate, SimulateSummary } from '../scripts/simulate';
+import { ConcurrencyDto } from '../src/analytics/concurrency.dto';
+import { BusyConversationsDto } from '../src/analytics/conversations.dto';
+import { LatencyReportDto } from '../src/analytics/latency.dto';
+import { Page as ListPage, RejectedEventDto } from '../src/events/events.dto';
+import { OnlinePageDto } from '../src/presence/presence.dto';
+import { resetDatabase, startApp } from './setup/test-app';
+
+// Debian's Chromium, driven by playwright-core (which downloads no browser of its own).
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOT = path.join(__dirname, 'artifacts', 'dashboard.png');
+const API_KEY = 'dashboard-test-key';
+
+/** What the test reads in the page, where `globalThis` is the window (no DOM types here). */
+interface InPage {
+  document: {
+    body: { dataset: Record<string, string> };
+    getElementById(id: string): { textContent: string | null } | null;
+  };
+  dashboard: {
+    formatMs(ms: number | null): string;
+    charts: Record<string, { data: { datasets: { data: unknown[] }[] } }>;
+  };
+}
+interface ShownElement {
+  dataset: Record<string, string>;
+  textContent: string | null;
+}
+
+async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `The dashboard test drives headless Chromium at ${CHROMIUM}, which is not installed. ` +
+        `Install it with \`apt-get install -y chromium\` (Debian/Ubuntu, as root), ` +
+        `or point CHROMIUM_PATH at a Chromium or Chrome binary.`,
+    );
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+async function listen(app: NestFastifyApplication): Promise<string> {
+  await app.listen(0, '127.0.0.1');
+  return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+}
+
+/** Everything the page logs as an error or throws, CSP refusals included. */
+function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  return errors;
+}
+
+const loaded = (page: Page) => page.waitForSelector('body[data-refreshes]', { timeout: 20_000 });
+const shown = (page: Page, id: string) =>
+  page.$eval(`#${id}`, (e: ShownElement) => ({ value: e.dataset.value, text: e.textContent }));
+const tableRows = (page: Page, id: string) =>
+  page.$$eval(`#${id} tbody tr`, (trs) =>
+    trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+  );
+
+describe('GET / (the dashboard)', () => {
+  let browser: Browser;
+  let app: NestFastifyApplication;
+  let url: string;
+  let traffic: SimulateSummary;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    await resetDatabase();
+    app = await startApp();
+    url = await listen(app);
+    traffic = await simulate({
+      url,
+      users: 12,
+      minutes: 0,
+      rate: 5,
+      historyHours: 24,
+      appId: 'sim-app',
+      seed: 20261125,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('shows what the API answers, after a simulated day of traffic', async () => {
+    expect(traffic.tally.counts.failed).toBe(0);
+    expect(traffic.tally.counts.rejected).toBeGreaterThan(0);
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors = collectErrors(page);
+    await page.goto(`${url}/`);
+    await loaded(page);
+
+    // The API, asked for the same window the page used.
+    const { from, to } = await page.evaluate(() => ({
+      ...(globalThis as unknown as InPage).document.body.dataset,
+    }));
+    const window24h = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+    const api = async <T>(query: string) =>
+      (await app.inject({ method: 'GET', url: query })).json<T>();
+    const [online, concurrency, read, delivery, conversations, rejected] = await Promise.all([
+      api<OnlinePageDto>('/presence/online?limit=1'),
+      api<ConcurrencyDto>(`/analytics/concurrency?${window24h}&interval=hour`),
+      api<LatencyReportDto>(`/analytics/read-latency?${window24h}&interval=hour`),
+      api<LatencyReportDto>(`/analytics/delivery-latency?${window24h}&interval=hour`),
+      api<BusyConversationsDto>(`/analytics/conversations?${window24h}&limit=10`),
+      api<ListPage<RejectedEventDto>>('/events/rejected?limit=10'),
+    ]);
+    const formatMs = (ms: number | null) =>
+      page.evaluate((v) => (globalThis as unknown as InPage).dashboard.formatMs(v), ms);
+
+    expect(online.count).toBeGreaterThan(0);
+    expect(await shown(page, 'online-now')).toEqual({
+      value: String(online.count),
+      text: String(online.count),
+    });
+    const peak = Math.max(...concurrency.buckets.map((b) => b.peak));
+    expect(await shown(page, 'peak-online')).toEqual({ value: String(peak), text: String(peak) });
+    expect(read.count).toBeGreaterThan(0);
+    expect(await shown(page, 'read-p50')).toEqual({
+      value: String(read.p50Ms),
+      text: await formatMs(read.p50Ms),
+    });
+    expect((await shown(page, 'read-count')).value).toBe(String(read.count));
+    expect(await shown(page, 'delivery-p50')).toEqual({
+      value: String(delivery.p50Ms),
+      text: await formatMs(delivery.p50Ms),
+    });
+    expect((await shown(page, 'delivery-count')).value).toBe(String(delivery.count));
+
+    const charted = await page.evaluate(() => {
+      const charts = (globalThis as unknown as InPage).dashboard.charts;
+      const data = (id: string) => charts[id].data.datasets.map((d) => d.data);
+      return {
+        concurrency: data('concurrency-chart'),
+        read: data('read-chart'),
+        delivery: data('delivery-chart'),
+      };
+    });
+    expect(concurrency.buckets.length).toBeGreaterThanOrEqual(24);
+    expect(charted.concurrency).toEqual([
+      concurrency.buckets.map((b) => b.onlineAtEnd),
+      concurrency.buckets.map((b) => b.peak),
+    ]);
+    const percentiles = (report: LatencyReportDto) =>
+      (['p50Ms', 'p90Ms', 'p99Ms'] as const).map((key) => report.series!.map((b) => b[key]));
+    expect(charted.read).toEqual(percentiles(read));
+    expect(charted.delivery).toEqual(percentiles(delivery));
+
+    expect(conversations.items.length).toBeGreaterThan(0);
+    const conversationRows = await tableRows(page, 'conversations');
+    expect(conversationRows.map((r) => r.slice(0, 4))).toEqual(
+      conversations.items.map((c) => [
+        c.conversationId,
+        c.receiverType,
+        String(c.messages),
+        String(c.senders),
+      ]),
+    );
+    expect(conversationRows.map((r) => r[4])).toEqual(
+      await Promise.all(conversations.items.map((c) => formatMs(c.readP50Ms))),
+    );
+
+    expect(rejected.items.length).toBeGreaterThan(0);
+    const rejectedRows = await tableRows(page, 'rejected');
+    expect(rejectedRows.map((r) => [r[0], r[3], r[4]])).toEqual(
+      rejected.items.map((r) => [r.id, r.field ?? '–', r.reason]),
+    );
+
+    expect(await page.isHidden('#key-form')).toBe(true);
+    expect(errors).toEqual([]);
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.close();
+  });
+
+  it('serves the page, its script and Chart.js from the app itself', async () => {
+    const page = await app.inject({ method: 'GET', url: '/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const scripts = [...page.body.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]);
+    expect(scripts).toEqual(['/dashboard/chart.umd.min.js', '/dashboard/dashboard.js']);
+    for (const src of scripts) {
+      const script = await app.inject({ method: 'GET', url: src });
+      expect(script.statusCode).toBe(200);
+      expect(script.headers['content-type']).toMatch(/^text\/javascript/);
+    }
+    const library = await app.inject({ method: 'GET', url: '/dashboard/chart.umd.min.js' });
+    expect(library.body).toContain('Chart.js v4');
+  });
+
+  describe('with API_KEY set', () => {
+    let secured: NestFastifyApplication;
+    let securedUrl: string;
+
+    beforeAll(async () => {
+      secured = await startApp({ API_KEY });
+      securedUrl = await listen(secured);
+    });
+    afterAll(() => secured?.close());
+
+    it('asks for the key, refuses a wrong one, and keeps the right one for the tab', async () => {
+      const page = await browser.newPage();
+      await page.goto(`${securedUrl}/`);
+      await page.waitForSelector('#key-form', { state: 'visible' });
+      expect(await page.getAttribute('body', 'data-refreshes')).toBeNull();
+
+      await page.fill('#key-input', 'not-the-key');
+      await page.click('#key-form button');
+      await page.waitForFunction(
+        () =>
+          (globalThis as unknown as InPage).document.getElementById('key-error')!.textContent !==
+          '',
+        undefined,
+        { timeout: 10_000 },
+      );
+      expect(await page.textContent('#key-error')).toBe('That key was refused.');
+
+      await page.fill('#key-input', API_KEY);
+      await page.click('#key-form button');
+      await loaded(page);
+      const online = (
+        await secured.inject({
+          method: 'GET',
+          url: '/presence/online?limit=1',
+          headers: { authorization: `Bearer ${API_KEY}` },
+        })
+      ).json<{ count: number }>();
+      expect((await shown(page, 'online-now')).value).toBe(String(online.count));
+
+      await page.reload();
+      await loaded(page);
+      expect(await page.isHidden('#key-form')).toBe(true);
+      await page.close();
+    });
+  });
+});
