@@ -24,5 +24,9 @@ export async function buildService(): Promise<string> {
     '--tsBuildInfoFile',
     path.join(out, '.tsbuildinfo'),
   ]);
+  // The static files `nest build` copies (nest-cli.json "assets"): the dashboard's page.
+  fs.cpSync(path.join(ROOT, 'src', 'dashboard', 'public'), path.join(out, 'dashboard', 'public'), {
+    recursive: true,
+  });
   return path.join(out, 'main.js');
 }
