@@ -499,7 +499,7 @@ describe('fuzzing (fast-check)', () => {
               }
             },
           ),
-          runs(names.length * 30 + (hasPath ? 60 : 0)),
+          runs(names.length * 60 + (hasPath ? 100 : 0)),
         );
       }
       console.log(`query fuzz answers: ${JSON.stringify(statuses)}`);

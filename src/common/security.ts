@@ -5,8 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { AppConfig } from '../config/app-config';
 import { StorableTextPipe } from './storable-text.pipe';
 
-/** CometChat posts from a few shared addresses and health checks poll: neither is limited. */
-const UNLIMITED = /^\/(webhooks\/cometchat|health)(\/|$)/;
+/** CometChat posts from a few shared addresses; probes and scrapers poll. None is limited. */
+const UNLIMITED = /^\/(webhooks\/cometchat|health|metrics)(\/|$)/;
 
 /**
  * What strangers meet first: Helmet's default headers on every answer meant for people and

@@ -17,7 +17,18 @@ describe(loadConfig.name, () => {
       BODY_LIMIT_BYTES: 1048576,
       INGEST_MAX_BATCH: 500,
       API_KEY: undefined,
+      RATE_LIMIT_MAX: 0,
+      RATE_LIMIT_WINDOW_MS: 60000,
     });
+  });
+
+  it('takes a rate limit, and refuses a negative one or a window under a second', () => {
+    expect(loadConfig({ RATE_LIMIT_MAX: '100', RATE_LIMIT_WINDOW_MS: '1000' })).toMatchObject({
+      RATE_LIMIT_MAX: 100,
+      RATE_LIMIT_WINDOW_MS: 1000,
+    });
+    expect(() => loadConfig({ RATE_LIMIT_MAX: '-1' })).toThrow(/RATE_LIMIT_MAX/);
+    expect(() => loadConfig({ RATE_LIMIT_WINDOW_MS: '999' })).toThrow(/RATE_LIMIT_WINDOW_MS/);
   });
 
   it('reads numbers, booleans and URLs', () => {

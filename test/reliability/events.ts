@@ -50,6 +50,8 @@ export function makeEvent(tag: string, n: number): OutgoingEvent {
   const kind = KINDS[n % KINDS.length];
   const id = `${tag}-${n}`;
   const at = T0 + n;
+  // A few dozen readers per message, as in a busy group; not thousands on one.
+  const receiptsOf = `${tag}-m${Math.floor(n / 200)}`;
   const body = ((): Record<string, unknown> => {
     switch (kind) {
       case 'after_message':
@@ -64,7 +66,7 @@ export function makeEvent(tag: string, n: number): OutgoingEvent {
         });
       case 'legacy_receipt':
         return legacyReceipt({
-          messageId: `${tag}-m`,
+          messageId: receiptsOf,
           reader: `u-${id}`,
           messageSender: 'sender',
           kind: 'delivered',
@@ -72,7 +74,7 @@ export function makeEvent(tag: string, n: number): OutgoingEvent {
         });
       case 'current_receipt':
         return currentReceipt({
-          messageId: `${tag}-m`,
+          messageId: receiptsOf,
           reader: `u-${id}`,
           messageSender: 'sender',
           kind: 'read',

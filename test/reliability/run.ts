@@ -10,13 +10,14 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Client } from 'pg';
 import * as embedded from '../../scripts/embedded-postgres';
-import { DERIVED, Kind, makeEvent } from './events';
+import { DERIVED, makeEvent } from './events';
 import { Attempt, Sender, outcomes, sleep } from './sender';
 import {
   LOG_DIR,
   ROOT,
   RunningService,
   buildService,
+  freePort,
   killAll,
   readiness,
   startService,
@@ -24,10 +25,11 @@ import {
 
 const CLUSTER = {
   dataDir: path.join(ROOT, '.data', 'reliability', 'postgres'),
-  port: Number(process.env.RELIABILITY_PG_PORT ?? 54369),
+  // Any free port (0); restarts after the outage keep the one it got.
+  port: Number(process.env.RELIABILITY_PG_PORT ?? 0),
   database: 'reliability',
 };
-const PORT = Number(process.env.RELIABILITY_PORT ?? 3396);
+let PORT = Number(process.env.RELIABILITY_PORT ?? 0);
 const USER = 'cometchat';
 const PASSWORD = 'reliability-secret';
 const DB_CONNECT_TIMEOUT_MS = 1000;
@@ -111,10 +113,10 @@ async function derivedMissing(tag: string, sender: Sender): Promise<number> {
   }
   const [row] = await query<Record<string, number>>(
     `SELECT (SELECT count(*)::int FROM messages WHERE id LIKE $1) AS messages,
-            (SELECT count(*)::int FROM receipts WHERE message_id = $2 AND NOT implied) AS receipts,
+            (SELECT count(*)::int FROM receipts WHERE message_id LIKE $2 AND NOT implied) AS receipts,
             (SELECT count(*)::int FROM group_receipts WHERE message_id LIKE $1) AS group_receipts,
             (SELECT count(*)::int FROM connection_events WHERE uid LIKE $3) AS connection_events`,
-    [`${tag}-%`, `${tag}-m`, `u-${tag}-%`],
+    [`${tag}-%`, `${tag}-m%`, `u-${tag}-%`],
   );
   return Object.entries(expected).reduce((sum, [table, n]) => sum + Math.abs(n - row[table]), 0);
 }
@@ -173,11 +175,25 @@ async function crash(): Promise<void> {
   const second = await start('crash-2');
   const downMs = Date.now() - killedAt;
   await sleep(3000);
+  // Events the killed process acknowledged, delivered again: the restarted one must know them.
+  const before = [...sender.acked.values()]
+    .slice(0, ackedBefore)
+    .filter((a) => a.eventId !== null)
+    .slice(0, 100);
+  const again = await Promise.all(before.map((a) => sender.redeliver(sender.events.get(a.rid)!)));
+  const recognised = again.filter(
+    (a, i) => a.status === 200 && a.duplicate && a.eventId === before[i].eventId,
+  ).length;
   await sender.finish();
   await stopGracefully(second);
   await figures('crash', 'crash', sender, startedAt, [
     `SIGKILL after ${ackedBefore} acks; restarted and answering after ${downMs} ms (start-up ${second.startMs} ms)`,
+    `${before.length} events acknowledged before the kill, delivered again: ${recognised} answered 200 "duplicate": true with their first eventId`,
   ]);
+  check(
+    recognised === before.length,
+    `${before.length - recognised} redeliveries were not recognised`,
+  );
 }
 
 async function outage(): Promise<void> {
@@ -203,7 +219,7 @@ async function outage(): Promise<void> {
 
   const during = sender.attempts.filter((a) => a.startedAt >= downAt && a.endedAt <= upAt);
   const slowest = Math.max(0, ...during.map((a) => a.endedAt - a.startedAt));
-  const result = await figures('outage', 'outage', sender, startedAt, [
+  await figures('outage', 'outage', sender, startedAt, [
     `PostgreSQL down ${upAt - downAt} ms (+${backAt - upAt} ms to start): answers meanwhile ${JSON.stringify(outcomes(during))}, slowest ${slowest} ms; /health ${ready} during, ${readyAfter} after; same process throughout: ${alive}`,
   ]);
   check(during.length > 0, 'no request was made while the database was down');
@@ -217,7 +233,6 @@ async function outage(): Promise<void> {
     ready === 503 && readyAfter === 200,
     `/health answered ${ready} during, ${readyAfter} after`,
   );
-  void result;
 }
 
 async function sigterm(): Promise<void> {
@@ -256,8 +271,9 @@ async function sigterm(): Promise<void> {
 }
 
 function prepareDatabase(): void {
-  embedded.ensure(CLUSTER);
-  url = embedded.urlFor(CLUSTER);
+  const server = embedded.ensure(CLUSTER);
+  CLUSTER.port = server.port;
+  url = server.url;
   const admin = embedded.urlFor(CLUSTER, 'postgres');
   execFileSync(
     process.execPath,
@@ -291,12 +307,13 @@ async function run(): Promise<void> {
       `unknown scenario ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`,
     );
   const t0 = Date.now();
+  if (PORT === 0) PORT = await freePort();
   const build = buildService();
   main = build.main;
   const built = Date.now();
   prepareDatabase();
   log(
-    `built in ${built - t0} ms; PostgreSQL on port ${CLUSTER.port} ready in ${Date.now() - built} ms; service logs in ${path.relative(ROOT, LOG_DIR)}`,
+    `${build.built ? 'built' : 'build up to date'} in ${built - t0} ms; PostgreSQL on port ${CLUSTER.port} ready in ${Date.now() - built} ms; service logs in ${path.relative(ROOT, LOG_DIR)}`,
   );
   for (const name of chosen) await SCENARIOS[name]();
   log(`reliability: ${chosen.join(', ')} passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -8,6 +8,8 @@ export interface Attempt {
   endedAt: number;
   status: number | null;
   error: string | null;
+  /** From the 200's body; before_message answers `{}`, so neither is known for those. */
+  eventId: string | null;
   duplicate: boolean;
 }
 
@@ -124,6 +126,11 @@ export class Sender {
     }
   }
 
+  /** Sends an event once more, outside the stream, as CometChat does when a 200 got lost. */
+  redeliver(event: OutgoingEvent): Promise<Attempt> {
+    return this.send(event);
+  }
+
   private send(event: OutgoingEvent): Promise<Attempt> {
     const startedAt = Date.now();
     return new Promise((resolve) => {
@@ -134,6 +141,7 @@ export class Sender {
           endedAt: Date.now(),
           status,
           error,
+          eventId: /"eventId":"(\d+)"/.exec(body)?.[1] ?? null,
           duplicate: body.includes('"duplicate":true'),
         });
       const request = http.request(

@@ -1,34 +1,38 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createApp } from '../../src/app.setup';
-import { loadConfig } from '../../src/config/app-config';
-import { testDatabaseUrl } from './test-app';
+import { startApp } from './test-app';
 
 export interface Route {
   method: string;
   url: string;
 }
 
-/**
- * Like startApp, and also lists every route the app registers (HEAD twins left out), so specs
- * that must cover "every endpoint" cover the ones added after them too.
- */
+/** startApp, and every route the app serves (HEAD twins left out). */
 export async function startAppListingRoutes(
   env: Record<string, string> = {},
-  databaseUrl = testDatabaseUrl(),
 ): Promise<{ app: NestFastifyApplication; routes: Route[] }> {
-  const app = await createApp(loadConfig({ LOG_LEVEL: 'fatal', ...env }), databaseUrl);
+  const app = await startApp(env);
+  return { app, routes: listRoutes(app) };
+}
+
+/**
+ * Every route, read from Fastify's own route tree, so that specs which must cover "every
+ * endpoint" also cover the ones added after them.
+ */
+export function listRoutes(app: NestFastifyApplication): Route[] {
+  const tree = app.getHttpAdapter().getInstance().printRoutes({ commonPrefix: false });
   const routes: Route[] = [];
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRoute', (route) => {
-      for (const method of [route.method].flat()) {
-        if (method !== 'HEAD') routes.push({ method, url: route.url });
-      }
-    });
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready();
-  return { app, routes };
+  const prefixes: string[] = [];
+  for (const line of tree.split('\n')) {
+    const match = /^([│ ]*)[└├]── (.*?)(?: \(([A-Z, ]+)\))?$/.exec(line);
+    if (!match) continue;
+    const depth = match[1].length / 4;
+    const url = (prefixes[depth - 1] ?? '') + match[2];
+    prefixes[depth] = url;
+    for (const method of match[3]?.split(', ') ?? []) {
+      if (method !== 'HEAD') routes.push({ method, url });
+    }
+  }
+  return routes;
 }
 
 /**
