@@ -164,9 +164,11 @@ async function implyEarlier(tx: PoolClient, sources: string[][]): Promise<void> 
        SELECT r.app_id, r.message_id, r.reader, r.at, r.sent_at, r.conversation_id, t.kind,
               r.kind = 'read' AND t.kind = 'delivered' AS include_self
          FROM unnest($1::text[], $2::text[], $3::text[]) AS u(a, mid, rd)
-         JOIN receipts r ON r.app_id = u.a AND r.message_id = u.mid AND r.reader = u.rd
+         CROSS JOIN LATERAL (
+           SELECT * FROM receipts r
+            WHERE r.app_id = u.a AND r.message_id = u.mid AND r.reader = u.rd AND r.sent_at IS NOT NULL
+           OFFSET 0) r
          JOIN (VALUES ('delivered'), ('read')) AS t(kind) ON t.kind = r.kind OR r.kind = 'read'
-        WHERE r.sent_at IS NOT NULL
      ), targets AS (
        SELECT s.app_id, m.id AS message_id, s.reader, s.kind, s.at
          FROM src s
@@ -175,10 +177,15 @@ async function implyEarlier(tx: PoolClient, sources: string[][]): Promise<void> 
             WHERE c.app_id = s.app_id AND c.conversation_id = s.conversation_id AND c.reader = s.reader
               AND c.kind = s.kind AND c.sent_at <= s.sent_at AND c.at <= s.at AND c.message_id <> s.message_id
             ORDER BY c.sent_at DESC LIMIT 1) cut ON true
-         JOIN messages m ON m.app_id = s.app_id AND m.conversation_id = s.conversation_id
-                        AND m.sender <> s.reader
-                        AND m.sent_at >= COALESCE(cut.sent_at, '-infinity')
-                        AND (${BEFORE('m', 's')} OR (s.include_self AND m.id = s.message_id))
+         -- LATERAL keeps each walk on the (app, conversation, sent_at) index whatever the
+         -- planner guesses of a young table; a hash join here scanned every message.
+         CROSS JOIN LATERAL (
+           SELECT m.id FROM messages m
+            WHERE m.app_id = s.app_id AND m.conversation_id = s.conversation_id
+              AND m.sender <> s.reader
+              AND m.sent_at >= COALESCE(cut.sent_at, '-infinity') AND m.sent_at <= s.sent_at
+              AND (${BEFORE('m', 's')} OR (s.include_self AND m.id = s.message_id))
+           OFFSET 0) m
      )
      ${UPSERT_IMPLIED}`,
     [sources.map((s) => s[0]), sources.map((s) => s[1]), sources.map((s) => s[2])],
@@ -188,14 +195,23 @@ async function implyEarlier(tx: PoolClient, sources: string[][]): Promise<void> 
 /** A message that arrives after receipts for later messages of its conversation inherits them. */
 async function implyFromLater(tx: PoolClient, messages: string[][]): Promise<void> {
   await tx.query(
-    `WITH fresh AS (
+    `WITH fresh AS MATERIALIZED (
        SELECT m.* FROM messages m JOIN unnest($1::text[], $2::text[]) AS u(a, i) ON m.app_id = u.a AND m.id = u.i
      ), targets AS (
        SELECT f.app_id, f.id AS message_id, r.reader, t.kind, min(r.at) AS at
          FROM fresh f
-         JOIN messages later ON later.app_id = f.app_id AND later.conversation_id = f.conversation_id
-                            AND (f.sent_at, length(f.id), f.id) < (later.sent_at, length(later.id), later.id)
-         JOIN receipts r ON r.app_id = later.app_id AND r.message_id = later.id AND r.reader <> f.sender
+         -- Index walks per message (LATERAL, OFFSET 0 keeps them apart): joined freely, a young
+         -- table without statistics got nested scans of whole tables, 100x slower.
+         CROSS JOIN LATERAL (
+           SELECT later.id FROM messages later
+            WHERE later.app_id = f.app_id AND later.conversation_id = f.conversation_id
+              AND later.sent_at >= f.sent_at
+              AND (f.sent_at, length(f.id), f.id) < (later.sent_at, length(later.id), later.id)
+           OFFSET 0) later
+         CROSS JOIN LATERAL (
+           SELECT r.reader, r.kind, r.at FROM receipts r
+            WHERE r.app_id = f.app_id AND r.message_id = later.id AND r.reader <> f.sender
+           OFFSET 0) r
          JOIN (VALUES ('delivered'), ('read')) AS t(kind) ON t.kind = r.kind OR r.kind = 'read'
         GROUP BY f.app_id, f.id, r.reader, t.kind
      )
