@@ -6,14 +6,17 @@ import { ROOT, run } from './processes';
  * The bench compiles the service into its own directory (.data/bench-build/dist) with the same
  * tsconfig.build.json that `nest build` uses, instead of dist/: in a shared working tree another
  * `nest build` empties dist/ while it runs, which would pull the service out from under the bench.
- * scripts/ is linked beside it because dist/db/database.js requires ../../scripts/.
+ * What the service reads from its root (scripts/, prisma/, package.json) is linked beside it.
  */
 export async function buildService(): Promise<string> {
   const dir = path.join(ROOT, '.data', 'bench-build');
   const out = path.join(dir, 'dist');
   fs.mkdirSync(dir, { recursive: true });
-  const scripts = path.join(dir, 'scripts');
-  if (!fs.existsSync(scripts)) fs.symlinkSync(path.join(ROOT, 'scripts'), scripts, 'dir');
+  // What the service reads relative to its own root: the scripts, the migrations, its version.
+  for (const entry of ['scripts', 'prisma', 'package.json', 'prisma.config.ts']) {
+    const link = path.join(dir, entry);
+    if (!fs.existsSync(link)) fs.symlinkSync(path.join(ROOT, entry), link);
+  }
   await run('build', process.execPath, [
     path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
     '-p',

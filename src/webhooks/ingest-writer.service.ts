@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import { AppConfig } from '../config/app-config';
 import { DatabaseUnavailableError, isConnectionError } from '../db/database-errors';
+import { preparing } from '../db/prepared';
 import { writeMessages } from '../messages/message-writes';
 import { MetricsService } from '../metrics/metrics.service';
 import { writeConnections } from '../presence/connection-writes';
@@ -171,7 +172,7 @@ export class IngestWriter implements OnApplicationShutdown {
   }
 
   private async write(items: IncomingEvent[]): Promise<IngestResult[]> {
-    const client = await this.pool.connect();
+    const client = preparing(await this.pool.connect());
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
