@@ -42,6 +42,8 @@ export interface TrafficCounts {
   readReceipts: number;
   readsLeftImplied: number;
   retries: number;
+  /** Retries of before_message: answered `{}` like the first post, so not seen as duplicates. */
+  retriesOfBeforeMessage: number;
   outOfOrder: number;
   broken: number;
 }
@@ -154,6 +156,7 @@ export class TrafficModel {
     readReceipts: 0,
     readsLeftImplied: 0,
     retries: 0,
+    retriesOfBeforeMessage: 0,
     outOfOrder: 0,
     broken: 0,
   };
@@ -641,6 +644,7 @@ export class TrafficModel {
     if (this.rnd() < 0.03) {
       for (const delay of this.rnd() < 0.3 ? [10_000, 30_000] : [10_000]) {
         this.counts.retries++;
+        if (trigger === 'before_message') this.counts.retriesOfBeforeMessage++;
         const retry = { at, sendAt: sendAt + delay, trigger, format, body: text, contentType };
         this.heap.push({ ...retry, kind: 'retry' });
       }

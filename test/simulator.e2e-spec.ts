@@ -83,7 +83,9 @@ describe('npm run simulate', () => {
       const { counts } = summary.tally;
       expect(counts.failed).toBe(0);
       expect(counts.stored).toBeGreaterThan(200);
-      expect(counts.duplicate).toBeGreaterThanOrEqual(summary.model.retries);
+      expect(counts.duplicate).toBeGreaterThanOrEqual(
+        summary.model.retries - summary.model.retriesOfBeforeMessage,
+      );
       expect(counts.rejected).toBe(summary.model.broken);
       const [stored] = await rows<{ events: string; rejected: string }>(
         `SELECT (SELECT count(*) FROM webhook_events WHERE trigger <> 'before_message') AS events,
