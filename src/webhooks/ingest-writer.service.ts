@@ -39,7 +39,8 @@ const DERIVED: DerivedRowsWriter[] = [
   writeConnections,
 ];
 const YOUNG_TABLE_MARKS = [1_000, 4_000, 16_000, 64_000];
-const DERIVED_TABLES = [
+/** Every table a batch writes. */
+export const INGEST_TABLES = [
   'webhook_events',
   'messages',
   'receipts',
@@ -149,7 +150,7 @@ export class IngestWriter implements OnApplicationShutdown {
       .query<{ relname: string }>(
         `SELECT relname FROM pg_stat_user_tables
           WHERE relname = ANY ($1) AND n_mod_since_analyze > GREATEST(n_live_tup / 2, 50)`,
-        [DERIVED_TABLES],
+        [INGEST_TABLES],
       )
       .then(async ({ rows }) => {
         if (rows.length > 0)

@@ -2,6 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { createApp } from '../../src/app.setup';
 import { loadConfig } from '../../src/config/app-config';
+import { INGEST_TABLES } from '../../src/webhooks/ingest-writer.service';
 
 export const testDatabaseUrl = () => {
   const url = process.env.TEST_DATABASE_URL;
@@ -22,17 +23,7 @@ export async function startApp(
   return app;
 }
 
-const TABLES = [
-  'webhook_events',
-  'rejected_events',
-  'messages',
-  'receipts',
-  'group_receipts',
-  'connection_events',
-  'sessions',
-  'presence',
-  'latency_histogram',
-];
+const TABLES = [...INGEST_TABLES, 'rejected_events'];
 
 export async function resetDatabase(): Promise<void> {
   await withDb((db) => db.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY`));
