@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDate, IsIn, IsOptional } from 'class-validator';
-import { ApiTime, AppScopedQueryDto, ToDate } from '../common/query-params';
+import { IsIn, IsOptional } from 'class-validator';
+import { AppScopedQueryDto, QueryTime } from '../common/query-params';
 
 export const CONCURRENCY_INTERVALS = ['minute', 'hour', 'day'] as const;
 export type ConcurrencyInterval = (typeof CONCURRENCY_INTERVALS)[number];
@@ -12,15 +12,9 @@ export type ConcurrencyInterval = (typeof CONCURRENCY_INTERVALS)[number];
  * up, at most 1000 of them. Without appId every app counts, a user being an (appId, uid) pair.
  */
 export class ConcurrencyQueryDto extends AppScopedQueryDto {
-  @ApiTime('Default: 1 hour (minute), 24 hours (hour) or 30 days (day) before `to`.')
-  @IsOptional()
-  @ToDate()
-  @IsDate({ message: 'from must be an ISO-8601 time or a Unix time' })
+  @QueryTime('Default: 1 hour (minute), 24 hours (hour) or 30 days (day) before `to`.')
   from?: Date;
-  @ApiTime('Default: now.')
-  @IsOptional()
-  @ToDate()
-  @IsDate({ message: 'to must be an ISO-8601 time or a Unix time' })
+  @QueryTime('Default: now.')
   to?: Date;
   @ApiPropertyOptional({ enum: CONCURRENCY_INTERVALS, default: 'hour' })
   @IsOptional()

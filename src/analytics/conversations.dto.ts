@@ -1,19 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { ApiTime, AppScopedQueryDto, ToDate } from '../common/query-params';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { AppScopedQueryDto, QueryTime } from '../common/query-params';
 
 /** `GET /analytics/conversations?from&to&receiverType&limit&appId`. */
 export class ConversationsQueryDto extends AppScopedQueryDto {
-  @ApiTime('Message sentAt, inclusive. Default: 24 hours before `to`.')
-  @IsOptional()
-  @ToDate()
-  @IsDate({ message: 'from must be an ISO-8601 time or a Unix time' })
+  @QueryTime('Message sentAt, inclusive. Default: 24 hours before `to`.')
   from?: Date;
-  @ApiTime('Message sentAt, exclusive. Default: now.')
-  @IsOptional()
-  @ToDate()
-  @IsDate({ message: 'to must be an ISO-8601 time or a Unix time' })
+  @QueryTime('Message sentAt, exclusive. Default: now.')
   to?: Date;
   @ApiPropertyOptional({ enum: ['user', 'group'] })
   @IsOptional()

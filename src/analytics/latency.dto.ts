@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsDate, IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { ApiTime, AppScopedQueryDto, ToDate } from '../common/query-params';
+import { IsBoolean, IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { AppScopedQueryDto, QueryTime } from '../common/query-params';
 
 export const LATENCY_INTERVALS = ['hour', 'day'] as const;
 export type LatencyInterval = (typeof LATENCY_INTERVALS)[number];
@@ -17,15 +17,9 @@ function ToBoolean() {
 
 /** Filters of /analytics/read-latency and /analytics/delivery-latency. */
 export class LatencyQueryDto extends AppScopedQueryDto {
-  @ApiTime('Receipt time, inclusive.')
-  @IsOptional()
-  @ToDate()
-  @IsDate({ message: 'from must be an ISO-8601 time or a Unix time' })
+  @QueryTime('Receipt time, inclusive.')
   from?: Date;
-  @ApiTime('Receipt time, exclusive, so consecutive windows never count a receipt twice.')
-  @IsOptional()
-  @ToDate()
-  @IsDate({ message: 'to must be an ISO-8601 time or a Unix time' })
+  @QueryTime('Receipt time, exclusive, so consecutive windows never count a receipt twice.')
   to?: Date;
   @ApiPropertyOptional({ enum: ['user', 'group'] })
   @IsOptional()

@@ -1,7 +1,7 @@
-import { BadRequestException } from '@nestjs/common';
+import { applyDecorators, BadRequestException } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsDate, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 
 const SECONDS_BELOW = 100_000_000_000;
 // Times PostgreSQL reads back as JavaScript writes them: year 0 and years past 9999 fail the
@@ -37,6 +37,16 @@ export function ApiTime(description: string) {
     description: `${description} ISO-8601, or Unix seconds or milliseconds.`,
     example: '2026-11-25T00:00:00Z',
   });
+}
+
+/** An optional query time: documented, parsed by ToDate, and a 400 naming it when unparseable. */
+export function QueryTime(description: string) {
+  return applyDecorators(
+    ApiTime(description),
+    IsOptional(),
+    ToDate(),
+    IsDate({ message: ({ property }) => `${property} must be an ISO-8601 time or a Unix time` }),
+  );
 }
 
 export class AppScopedQueryDto {

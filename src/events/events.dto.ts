@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDate, IsOptional, IsString, Length } from 'class-validator';
-import { ApiTime, PageQueryDto, ToDate } from '../common/query-params';
+import { IsOptional, IsString, Length } from 'class-validator';
+import { PageQueryDto, QueryTime } from '../common/query-params';
 
 export class EventsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'after_message' })
@@ -15,15 +15,9 @@ export class EventsQueryDto extends PageQueryDto {
   @IsString()
   @Length(1, 255)
   uid?: string;
-  @ApiTime("On the event's own time (received time when it has none), inclusive.")
-  @IsOptional()
-  @ToDate()
-  @IsDate({ message: 'from must be an ISO-8601 time or a Unix time' })
+  @QueryTime("On the event's own time (received time when it has none), inclusive.")
   from?: Date;
-  @ApiTime('Inclusive.')
-  @IsOptional()
-  @ToDate()
-  @IsDate({ message: 'to must be an ISO-8601 time or a Unix time' })
+  @QueryTime('Inclusive.')
   to?: Date;
 }
 

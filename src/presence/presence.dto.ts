@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsDate, IsOptional, IsString, Length } from 'class-validator';
-import { ApiTime, AppScopedQueryDto, PageQueryDto, ToDate } from '../common/query-params';
+import { IsString, Length } from 'class-validator';
+import { AppScopedQueryDto, PageQueryDto, QueryTime } from '../common/query-params';
 
 export class UserParamsDto {
   @ApiProperty({ description: 'The CometChat user id', example: 'cometchat-uid-5' })
@@ -17,15 +17,9 @@ export class PresenceQueryDto extends AppScopedQueryDto {}
  * closed range [from, to] (either bound may be omitted), newest connection first.
  */
 export class SessionsQueryDto extends PageQueryDto {
-  @ApiTime('Sessions overlapping [from, to]; either bound may be omitted.')
-  @IsOptional()
-  @ToDate()
-  @IsDate({ message: 'from must be an ISO-8601 time or a Unix time' })
+  @QueryTime('Sessions overlapping [from, to]; either bound may be omitted.')
   from?: Date;
-  @ApiTime('End of the range, inclusive.')
-  @IsOptional()
-  @ToDate()
-  @IsDate({ message: 'to must be an ISO-8601 time or a Unix time' })
+  @QueryTime('End of the range, inclusive.')
   to?: Date;
 }
 
