@@ -3,8 +3,10 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiQueryEndpoint } from '../common/openapi';
 import { ConcurrencyDto, ConcurrencyQueryDto } from './concurrency.dto';
 import { ConcurrencyService } from './concurrency.service';
+import { ReadsDerivedState } from '../common/read-your-writes';
 
 @ApiTags('analytics')
+@ReadsDerivedState()
 @Controller('analytics')
 export class ConcurrencyController {
   constructor(private readonly concurrency: ConcurrencyService) {}

@@ -3,8 +3,10 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiQueryEndpoint } from '../common/openapi';
 import { BusyConversationsDto, ConversationsQueryDto } from './conversations.dto';
 import { ConversationsService } from './conversations.service';
+import { ReadsDerivedState } from '../common/read-your-writes';
 
 @ApiTags('analytics')
+@ReadsDerivedState()
 @Controller('analytics')
 export class ConversationsController {
   constructor(private readonly conversations: ConversationsService) {}

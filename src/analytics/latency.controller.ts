@@ -3,8 +3,10 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiQueryEndpoint } from '../common/openapi';
 import { LatencyQueryDto, LatencyReportDto } from './latency.dto';
 import { LatencyService } from './latency.service';
+import { ReadsDerivedState } from '../common/read-your-writes';
 
 @ApiTags('analytics')
+@ReadsDerivedState()
 @Controller('analytics')
 export class LatencyController {
   constructor(private readonly latency: LatencyService) {}

@@ -60,6 +60,16 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(1) @Max(16) INGEST_CONCURRENCY = 2;
   @Transform(toInt) @IsInt() @Min(1) INGEST_QUEUE_LIMIT = 10000;
   @Transform(toInt) @IsInt() @Min(100) SHUTDOWN_TIMEOUT_MS = 10000;
+  /** Run the background derivation loop in this instance (every instance may; they share work). */
+  @Transform(toBool) @IsBoolean() DERIVE_ENABLED = true;
+  /** Most raw events derived in one transaction. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(50000) DERIVE_BATCH = 5000;
+  /** How often an idle loop looks for events other instances stored (its own wake it at once). */
+  @Transform(toInt) @IsInt() @Min(5) DERIVE_POLL_MS = 200;
+  /** Longest a query waits for derivation to cover events acked before it; 0: never waits. */
+  @Transform(toInt) @IsInt() @Min(0) READ_YOUR_WRITES_TIMEOUT_MS = 5000;
+  /** /health reports derivation as degraded when its oldest pending event is older than this. */
+  @Transform(toInt) @IsInt() @Min(0) DERIVATION_LAG_DEGRADED_MS = 10000;
   /** Latency questions over more receipts than this are answered from the histogram. */
   @Transform(toInt) @IsInt() @Min(0) LATENCY_EXACT_LIMIT = 100000;
 

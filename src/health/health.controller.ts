@@ -17,13 +17,14 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({
     summary:
-      'Readiness: database reachable, migrations applied, ingest queue not full (503 if not)',
+      'Readiness: database reachable, migrations applied, ingest queue not full (503 if not); derivation backlog and lag (`degraded` past DERIVATION_LAG_DEGRADED_MS)',
   })
   ready() {
     return this.health.check([
       () => this.readiness.database(),
       () => this.readiness.migrations(),
       () => this.readiness.ingestQueue(),
+      () => this.readiness.derivation(),
     ]);
   }
 

@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Pool } from 'pg';
 import { AppConfig } from '../config/app-config';
+import { DerivationRunner } from '../webhooks/derivation-runner.service';
 import { IngestWriter } from '../webhooks/ingest-writer.service';
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'prisma', 'migrations');
@@ -23,6 +24,7 @@ export class ReadinessIndicators {
     private readonly pool: Pool,
     private readonly writer: IngestWriter,
     private readonly config: AppConfig,
+    private readonly runner: DerivationRunner,
   ) {}
 
   async database() {
@@ -61,6 +63,24 @@ export class ReadinessIndicators {
     const check = this.health.check('ingestQueue');
     const status = { depth: this.writer.depth, limit: this.config.INGEST_QUEUE_LIMIT };
     return status.depth < status.limit ? check.up(status) : check.down(status);
+  }
+
+  /**
+   * Backlog and lag of derivation. Stays up when lagging (every instance shares the backlog, so
+   * taking one out of a load balancer would not help) but says `degraded` past the threshold.
+   */
+  async derivation() {
+    const check = this.health.check('derivation');
+    try {
+      const status = await this.runner.status();
+      return check.up({
+        ...status,
+        degraded: status.lagMs > this.config.DERIVATION_LAG_DEGRADED_MS,
+        degradedAfterMs: this.config.DERIVATION_LAG_DEGRADED_MS,
+      });
+    } catch (error) {
+      return check.down(failure(error));
+    }
   }
 
   /** pg's own timeout only covers connecting; a server that stopped answering must not hang us. */

@@ -52,7 +52,21 @@ export class MetricsService implements OnApplicationShutdown {
     registers: [this.registry],
   });
 
+  readonly derived = new Counter({
+    name: 'derived_events_total',
+    help: 'Raw events whose derived state this instance wrote',
+    registers: [this.registry],
+  });
+  readonly derivationBatch = new Histogram({
+    name: 'derivation_batch_seconds',
+    help: 'Time to derive one batch of raw events (one transaction each)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
   private queueDepth: () => number = () => 0;
+  private derivation: () => Promise<{ backlog: number; lagMs: number; failed: number }> = () =>
+    Promise.resolve({ backlog: 0, lagMs: 0, failed: 0 });
 
   constructor(pool: Pool) {
     collectDefaultMetrics({ register: this.registry });
@@ -63,6 +77,19 @@ export class MetricsService implements OnApplicationShutdown {
       registers: [this.registry],
       collect() {
         this.set(depth());
+      },
+    });
+    const derivation = () => this.derivation();
+    new Gauge({
+      name: 'derivation_status',
+      help: 'Derivation from the raw log: backlog (events committed, not yet derived), lag_seconds (age of the oldest of them), failed (events whose derivation failed)',
+      labelNames: ['measure'],
+      registers: [this.registry],
+      async collect() {
+        const status = await derivation();
+        this.set({ measure: 'backlog' }, status.backlog);
+        this.set({ measure: 'lag_seconds' }, status.lagMs / 1000);
+        this.set({ measure: 'failed' }, status.failed);
       },
     });
     new Gauge({
@@ -86,6 +113,11 @@ export class MetricsService implements OnApplicationShutdown {
   /** The ingest writer reports its queue here; read at each scrape. */
   trackQueueDepth(depth: () => number): void {
     this.queueDepth = depth;
+  }
+
+  /** The derivation runner reports its backlog and lag here; read at each scrape. */
+  trackDerivation(status: () => Promise<{ backlog: number; lagMs: number; failed: number }>): void {
+    this.derivation = status;
   }
 
   async render(): Promise<string> {

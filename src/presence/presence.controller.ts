@@ -11,8 +11,10 @@ import {
   UserParamsDto,
 } from './presence.dto';
 import { PresenceService } from './presence.service';
+import { ReadsDerivedState } from '../common/read-your-writes';
 
 @ApiTags('presence')
+@ReadsDerivedState()
 @Controller()
 export class PresenceController {
   constructor(private readonly presence: PresenceService) {}

@@ -3,8 +3,10 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/s
 import { ApiErrorDto, ApiQueryEndpoint } from '../common/openapi';
 import { MessageReceiptsDto, MessageReceiptsQueryDto } from './receipts.dto';
 import { ReceiptsService } from './receipts.service';
+import { ReadsDerivedState } from '../common/read-your-writes';
 
 @ApiTags('receipts')
+@ReadsDerivedState()
 @Controller('messages')
 export class ReceiptsController {
   constructor(private readonly receipts: ReceiptsService) {}

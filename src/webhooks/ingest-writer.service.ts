@@ -3,12 +3,9 @@ import { Pool, PoolClient } from 'pg';
 import { AppConfig } from '../config/app-config';
 import { DatabaseUnavailableError, isConnectionError } from '../db/database-errors';
 import { preparing } from '../db/prepared';
-import { writeMessages } from '../messages/message-writes';
+import { unnestRows } from '../db/unnest';
 import { MetricsService } from '../metrics/metrics.service';
-import { writeConnections } from '../presence/connection-writes';
-import { writeGroupReceipts, writeReceipts } from '../receipts/receipt-writes';
 import { CometChatEvent } from './cometchat-event';
-import { DerivedRowsWriter, StoredEvent } from './stored-event';
 
 export interface IncomingEvent {
   event: CometChatEvent;
@@ -32,16 +29,12 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-const DERIVED: DerivedRowsWriter[] = [
-  writeMessages,
-  writeReceipts,
-  writeGroupReceipts,
-  writeConnections,
-];
 const YOUNG_TABLE_MARKS = [1_000, 4_000, 16_000, 64_000];
 /** Every table a batch writes. */
 export const INGEST_TABLES = [
   'webhook_events',
+  'derivation_queue',
+  'derivation_failures',
   'messages',
   'receipts',
   'group_receipts',
@@ -53,9 +46,10 @@ export const INGEST_TABLES = [
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock, serialization failure
 
 /**
- * Group commit: requests queue their events; each batch is one transaction of multi-row
- * statements (raw events, then the rows derived from the new ones), and every request is
- * answered only after its batch committed. The queue is bounded; when full, callers get 503.
+ * Group commit: requests queue their events; each batch appends its raw events (and their
+ * derivation-queue rows) in one statement, and every request is answered only after its batch
+ * committed. Derived state follows in the background (DerivationRunner). The queue is bounded;
+ * when full, callers get 503.
  */
 @Injectable()
 export class IngestWriter implements OnApplicationShutdown {
@@ -65,6 +59,7 @@ export class IngestWriter implements OnApplicationShutdown {
   private closed = false;
   private idle: (() => void)[] = [];
   private written = 0;
+  private readonly committed: (() => void)[] = [];
 
   constructor(
     private readonly pool: Pool,
@@ -72,6 +67,11 @@ export class IngestWriter implements OnApplicationShutdown {
     private readonly metrics: MetricsService,
   ) {
     metrics.trackQueueDepth(() => this.queue.length);
+  }
+
+  /** Called after each batch that stored new events (the local derivation runner listens). */
+  onCommitted(listener: () => void): void {
+    this.committed.push(listener);
   }
 
   get depth(): number {
@@ -172,24 +172,22 @@ export class IngestWriter implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * The ack path: one statement appends the raw rows and their derivation-queue rows (it commits
+   * on its own: nothing derived waits on it); a second finds the stored twins of duplicates.
+   */
   private async write(items: IncomingEvent[]): Promise<IngestResult[]> {
     const client = preparing(await this.pool.connect());
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
       const results = await insertEvents(client, items);
-      const fresh: StoredEvent[] = items.flatMap((item, i) =>
-        results[i].duplicate ? [] : [{ ...item.event, eventId: results[i].eventId }],
-      );
-      if (fresh.length > 0) for (const writeDerived of DERIVED) await writeDerived(client, fresh);
-      await client.query('COMMIT');
+      if (results.some((r) => !r.duplicate)) this.committed.forEach((listener) => listener());
       return results;
     } catch (error) {
       broken = error as Error;
-      await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      // A connection that failed mid-transaction is dropped rather than reused.
+      // A connection that failed mid-statement is dropped rather than reused.
       client.release(broken !== undefined && isConnectionError(broken) ? broken : undefined);
     }
   }
@@ -222,25 +220,34 @@ async function insertEvents(tx: PoolClient, items: IncomingEvent[]): Promise<Ing
     toInsert.push(i);
   });
 
-  const rows = toInsert.map((i) => items[i]);
+  const raw = unnestRows(
+    toInsert.map((i) => items[i]),
+    {
+      app_id: ['text', (r) => r.event.appId],
+      trigger: ['text', (r) => r.event.trigger],
+      webhook: ['text', (r) => r.event.webhook],
+      uid: ['text', (r) => r.event.uid],
+      event_at_ms: ['float8', (r) => r.event.eventAt],
+      received_at_ms: ['float8', (r) => r.receivedAt],
+      body_sha256: ['text', (r) => r.bodySha256],
+      natural_key: ['text', (r) => r.event.naturalKey],
+      body: ['text', (r) => r.bodyText],
+    },
+    'x',
+  );
   const inserted = await tx.query<{ id: string; app_id: string; h: string }>(
-    `INSERT INTO webhook_events (app_id, trigger, webhook, uid, event_at, received_at, body_sha256, natural_key, body)
-     SELECT a, t, w, u, to_timestamp(COALESCE(e, r) / 1000.0), to_timestamp(r / 1000.0), decode(h, 'hex'), k, b::jsonb
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::text[],
-                   $8::text[], $9::text[]) AS x(a, t, w, u, e, r, h, k, b)
-     ON CONFLICT DO NOTHING
-     RETURNING id, app_id, encode(body_sha256, 'hex') AS h`,
-    [
-      rows.map((r) => r.event.appId),
-      rows.map((r) => r.event.trigger),
-      rows.map((r) => r.event.webhook),
-      rows.map((r) => r.event.uid),
-      rows.map((r) => r.event.eventAt),
-      rows.map((r) => r.receivedAt),
-      rows.map((r) => r.bodySha256),
-      rows.map((r) => r.event.naturalKey),
-      rows.map((r) => r.bodyText),
-    ],
+    `WITH inserted AS (
+       INSERT INTO webhook_events (app_id, trigger, webhook, uid, event_at, received_at, body_sha256, natural_key, body)
+       SELECT app_id, trigger, webhook, uid, to_timestamp(COALESCE(event_at_ms, received_at_ms) / 1000.0),
+              to_timestamp(received_at_ms / 1000.0), decode(body_sha256, 'hex'), natural_key, body::jsonb
+         FROM ${raw.sql}
+       ON CONFLICT DO NOTHING
+       RETURNING id, app_id, received_at, body_sha256
+     ), queued AS (
+       INSERT INTO derivation_queue (app_id, event_id, received_at) SELECT app_id, id, received_at FROM inserted
+     )
+     SELECT id, app_id, encode(body_sha256, 'hex') AS h FROM inserted`,
+    raw.values,
   );
   const newIds = new Map(inserted.rows.map((r) => [`${r.app_id}\u0000${r.h}`, r.id]));
   const missing: number[] = [];

@@ -39,9 +39,32 @@ export async function withDb<T>(work: (db: Client) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Rows of a query once derivation has caught up: acked events are derived in the background, and
+ * a test reading derived tables wants them settled, as the HTTP queries wait (read-your-writes).
+ * Use withDb to look at the tables as they are.
+ */
 export async function rows<T = Record<string, unknown>>(
   sql: string,
   params: unknown[] = [],
 ): Promise<T[]> {
-  return withDb(async (db) => (await db.query(sql, params)).rows as T[]);
+  return withDb(async (db) => {
+    await waitForDerivation(db);
+    return (await db.query(sql, params)).rows as T[];
+  });
+}
+
+/** Waits until no committed event awaits derivation (a running app derives them). */
+export async function waitForDerivation(db: Client, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows: pending } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM derivation_queue`,
+    );
+    if (pending[0].n === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${pending[0].n} events still await derivation after ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
