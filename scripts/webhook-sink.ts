@@ -129,6 +129,7 @@ export async function directSink(
     import('../src/db/database'),
     import('../src/webhooks/webhooks.service'),
   ]);
+  const derivation = await import('../src/webhooks/derivation-runner.service');
   const config = cfg.loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
   const database = options.databaseUrl
     ? { url: options.databaseUrl, close: () => undefined }
@@ -154,6 +155,8 @@ export async function directSink(
         }
       },
       async close() {
+        // Derive what was written before the context (and its background runner) stops.
+        await app.get(derivation.DerivationRunner).drain();
         await app.close();
         database.close();
       },

@@ -114,6 +114,16 @@ describe('group commit', () => {
     // What was accepted is answered 200 and committed; later requests are turned away with 503
     // or never accepted (the sender retries both); nothing is cut off with an error.
     expect(answers.filter((a) => a !== 200 && a !== 503 && a !== 'refused')).toEqual([]);
-    expect(await storedMessageIds()).toEqual([...acked].sort());
+    const logged = await withDb((db) =>
+      db.query<{ id: string }>(`SELECT body->'data'->>'id' AS id FROM webhook_events ORDER BY 1`),
+    );
+    expect(logged.rows.map((r) => r.id)).toEqual([...acked].sort());
+    // What was acked and not yet derived is derived by the next instance to start.
+    const next = await startApp();
+    try {
+      expect(await storedMessageIds()).toEqual([...acked].sort());
+    } finally {
+      await next.close();
+    }
   });
 });

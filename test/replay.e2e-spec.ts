@@ -127,13 +127,17 @@ describe('npm run replay', () => {
   describe('--rejected', () => {
     const constraint = 'replay_test_no_mallory';
     afterEach(() =>
-      withDb((db) => db.query(`ALTER TABLE messages DROP CONSTRAINT IF EXISTS ${constraint}`)),
+      withDb((db) =>
+        db.query(`ALTER TABLE webhook_events DROP CONSTRAINT IF EXISTS ${constraint}`),
+      ),
     );
 
     it('replays what a fix makes storable, marks it replayed, and keeps the rest as it was', async () => {
       // A "bug": the database refuses Mallory's messages, so they are answered 400 and kept.
       await withDb((db) =>
-        db.query(`ALTER TABLE messages ADD CONSTRAINT ${constraint} CHECK (sender <> 'mallory')`),
+        db.query(
+          `ALTER TABLE webhook_events ADD CONSTRAINT ${constraint} CHECK (uid <> 'mallory')`,
+        ),
       );
       const post = (body: string) =>
         app.inject({
@@ -152,7 +156,7 @@ describe('npm run replay', () => {
       expect(await count('rejected_events')).toBe(12);
 
       // The fix ships.
-      await withDb((db) => db.query(`ALTER TABLE messages DROP CONSTRAINT ${constraint}`));
+      await withDb((db) => db.query(`ALTER TABLE webhook_events DROP CONSTRAINT ${constraint}`));
 
       const sink = httpSink({ url });
       const summary = await replayRejected({ sink, databaseUrl: testDatabaseUrl() });

@@ -22,6 +22,18 @@ function preferredWaitMs(header: string | string[] | undefined): number | undefi
   return match ? Number(match[1]) * 1000 : undefined;
 }
 
+/** The query's appId when it can name an app (else every app's events are waited for). */
+function usableAppId(query: unknown): string | undefined {
+  const appId = (query as Record<string, unknown> | undefined)?.appId;
+  return typeof appId === 'string' &&
+    appId !== '' &&
+    appId.length <= 255 &&
+    appId.isWellFormed() &&
+    !appId.includes('\u0000')
+    ? appId
+    : undefined;
+}
+
 /**
  * Read-your-writes: a query that arrives after a webhook's 200 reflects that event. Before a
  * route marked @ReadsDerivedState runs, wait (bounded by READ_YOUR_WRITES_TIMEOUT_MS, or less
@@ -52,13 +64,7 @@ export class ReadYourWritesInterceptor implements NestInterceptor {
       void reply.header('x-derivation', 'skipped');
       return next.handle();
     }
-    const appId = (request.query as Record<string, unknown> | undefined)?.appId;
-    return from(
-      this.runner.awaitDerived(
-        typeof appId === 'string' && appId !== '' ? appId : undefined,
-        budget,
-      ),
-    ).pipe(
+    return from(this.runner.awaitDerived(usableAppId(request.query), budget)).pipe(
       switchMap((outcome) => {
         void reply.header('x-derivation', outcome);
         return next.handle();

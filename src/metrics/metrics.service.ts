@@ -79,19 +79,6 @@ export class MetricsService implements OnApplicationShutdown {
         this.set(depth());
       },
     });
-    const derivation = () => this.derivation();
-    new Gauge({
-      name: 'derivation_status',
-      help: 'Derivation from the raw log: backlog (events committed, not yet derived), lag_seconds (age of the oldest of them), failed (events whose derivation failed)',
-      labelNames: ['measure'],
-      registers: [this.registry],
-      async collect() {
-        const status = await derivation();
-        this.set({ measure: 'backlog' }, status.backlog);
-        this.set({ measure: 'lag_seconds' }, status.lagMs / 1000);
-        this.set({ measure: 'failed' }, status.failed);
-      },
-    });
     new Gauge({
       name: 'db_pool_connections',
       help: 'PostgreSQL connections of the pool: total, idle, and requests waiting for one',
@@ -108,6 +95,20 @@ export class MetricsService implements OnApplicationShutdown {
       help: 'Most connections the pool opens (DB_POOL_SIZE)',
       registers: [this.registry],
     }).set(pool.options.max ?? 10);
+    // After the pool's gauges: its query must not show up as a request waiting for a connection.
+    const derivation = () => this.derivation();
+    new Gauge({
+      name: 'derivation_status',
+      help: 'Derivation from the raw log: backlog (events committed, not yet derived), lag_seconds (age of the oldest of them), failed (events whose derivation failed)',
+      labelNames: ['measure'],
+      registers: [this.registry],
+      async collect() {
+        const status = await derivation();
+        this.set({ measure: 'backlog' }, status.backlog);
+        this.set({ measure: 'lag_seconds' }, status.lagMs / 1000);
+        this.set({ measure: 'failed' }, status.failed);
+      },
+    });
   }
 
   /** The ingest writer reports its queue here; read at each scrape. */
