@@ -13,6 +13,7 @@ import { AllExceptionsFilter } from './db/all-exceptions.filter';
 import { DATABASE_URL, DbModule } from './db/db.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PresenceModule } from './presence/presence.module';
 import { ReceiptsModule } from './receipts/receipts.module';
@@ -35,6 +36,7 @@ export class AppModule {
         WebhooksModule,
         EventsModule,
         HealthModule,
+        MessagesModule,
         ReceiptsModule,
         AnalyticsModule,
         PresenceModule,

@@ -1,6 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BusyConversationsDto } from '../src/analytics/conversations.dto';
-import { afterMessage, currentReceipt, messageEvent } from './factories';
+import { actionMessage, afterMessage, currentReceipt, messageEvent } from './factories';
 import { resetDatabase, startApp } from './setup/test-app';
 
 const T = 1_763_000_000; // seconds
@@ -71,6 +71,8 @@ describe('GET /analytics/conversations', () => {
           conversationId: 'ann_user_bob',
           receiverType: 'user',
           messages: 3,
+          edited: 0,
+          deleted: 0,
           senders: 2,
           lastMessageAt: iso(T + 20),
           readP50Ms: 5000, // 4 s and 6 s; message 2's implied read is bob's own message: none
@@ -80,6 +82,8 @@ describe('GET /analytics/conversations', () => {
           conversationId: 'group_team',
           receiverType: 'group',
           messages: 2,
+          edited: 0,
+          deleted: 0,
           senders: 1,
           lastMessageAt: iso(T + 30),
           readP50Ms: null,
@@ -89,6 +93,8 @@ describe('GET /analytics/conversations', () => {
           conversationId: 'cat_user_dan',
           receiverType: 'user',
           messages: 1,
+          edited: 0,
+          deleted: 0,
           senders: 1,
           lastMessageAt: iso(T + 3600),
           readP50Ms: null,
@@ -110,6 +116,108 @@ describe('GET /analytics/conversations', () => {
     expect(await ids(`from=${T}&to=${T + 7200}&receiverType=group`)).toEqual([['group_team', 2]]);
     expect(await ids(`from=${T}&to=${T + 7200}&limit=1`)).toEqual([['ann_user_bob', 3]]);
     expect(await ids(`from=${T}&to=${T + 7200}&appId=app-two`)).toEqual([]);
+  });
+
+  it('counts deleted messages apart: not messages, senders, last message or read latency', async () => {
+    const T2 = T + 200_000;
+    const pair = { sender: 'gil', receiver: 'hal' };
+    for (const [id, at] of [
+      ['31', T2],
+      ['32', T2 + 10],
+      ['33', T2 + 20],
+    ] as const)
+      await post(afterMessage({ id, ...pair, sentAt: at }));
+    await post(afterMessage({ id: '34', sender: 'hal', receiver: 'gil', sentAt: T2 + 30 }));
+    // 31 read after 2 s; 34 (hal's, deleted later) read after 100 s.
+    await post(
+      currentReceipt({
+        messageId: '31',
+        reader: 'hal',
+        messageSender: 'gil',
+        kind: 'read',
+        at: T2 + 2,
+      }),
+    );
+    await post(
+      currentReceipt({
+        messageId: '34',
+        reader: 'gil',
+        messageSender: 'hal',
+        kind: 'read',
+        at: T2 + 130,
+      }),
+    );
+    // 32 edited, 33 and 34 deleted, the documented way (an action message naming its target).
+    await post(
+      actionMessage('message_edited', {
+        id: '32',
+        ...pair,
+        sentAt: T2 + 10,
+        actionId: '35',
+        action: 'edited',
+        at: T2 + 40,
+      }),
+    );
+    await post(
+      actionMessage('message_deleted', {
+        id: '33',
+        ...pair,
+        sentAt: T2 + 20,
+        actionId: '36',
+        action: 'deleted',
+        at: T2 + 50,
+      }),
+    );
+    await post(
+      actionMessage('after_message', {
+        id: '34',
+        sender: 'hal',
+        receiver: 'gil',
+        sentAt: T2 + 30,
+        actionId: '37',
+        action: 'deleted',
+        at: T2 + 200,
+      }),
+    );
+    // A conversation whose only message was deleted (before it arrived).
+    await post(
+      actionMessage('message_deleted', {
+        id: '38',
+        sender: 'ivy',
+        receiver: 'jon',
+        sentAt: T2 + 5,
+        actionId: '39',
+        action: 'deleted',
+        at: T2 + 6,
+      }),
+    );
+    await post(afterMessage({ id: '38', sender: 'ivy', receiver: 'jon', sentAt: T2 + 5 }));
+
+    const res = await get(`from=${T2}&to=${T2 + 3600}`);
+    expect(res.json<BusyConversationsDto>().items).toEqual([
+      {
+        appId: 'app-one',
+        conversationId: 'gil_user_hal',
+        receiverType: 'user',
+        messages: 2,
+        edited: 1,
+        deleted: 2,
+        senders: 1,
+        lastMessageAt: iso(T2 + 10),
+        readP50Ms: 2000,
+      },
+      {
+        appId: 'app-one',
+        conversationId: 'ivy_user_jon',
+        receiverType: 'user',
+        messages: 0,
+        edited: 0,
+        deleted: 1,
+        senders: 0,
+        lastMessageAt: null,
+        readP50Ms: null,
+      },
+    ]);
   });
 
   it('defaults to the 24 hours before now', async () => {

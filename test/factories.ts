@@ -80,6 +80,59 @@ export function messageEvent(
   };
 }
 
+/**
+ * An edit or delete as CometChat documents it: an action message (its own id, category "action")
+ * whose target, with editedAt / deletedAt, is data.entities.on.entity. `message_edited` /
+ * `message_deleted` carry it in data.message; legacy `after_message` carries it as data.
+ */
+export function actionMessage(
+  trigger: 'message_edited' | 'message_deleted' | 'after_message',
+  o: MessageOptions & { actionId: string; action: 'edited' | 'deleted'; at: number },
+): Json {
+  const target = {
+    id: o.id,
+    conversationId: conversationOf(o),
+    sender: o.sender,
+    receiverType: o.receiverType ?? 'user',
+    receiver: o.receiver,
+    category: 'message',
+    type: 'text',
+    data: { text: `message ${o.id}` },
+    sentAt: o.sentAt ?? T0,
+    [o.action === 'edited' ? 'editedAt' : 'deletedAt']: o.at,
+    [o.action === 'edited' ? 'editedBy' : 'deletedBy']: o.sender,
+    updatedAt: o.at,
+  };
+  const action = {
+    id: o.actionId,
+    conversationId: conversationOf(o),
+    sender: o.sender,
+    receiverType: o.receiverType ?? 'user',
+    receiver: o.receiver,
+    category: 'action',
+    type: 'message',
+    data: {
+      action: o.action,
+      entities: {
+        by: { entity: { uid: o.sender }, entityType: 'user' },
+        for: { entity: { uid: o.receiver }, entityType: o.receiverType ?? 'user' },
+        on: { entity: target, entityType: 'message' },
+      },
+    },
+    sentAt: o.at,
+    updatedAt: o.at,
+  };
+  return trigger === 'after_message'
+    ? { trigger, appId: o.appId ?? APP, webhook: 'send-message', data: action }
+    : {
+        trigger,
+        appId: o.appId ?? APP,
+        region: 'eu',
+        webhook: 'messages',
+        data: { message: action },
+      };
+}
+
 interface ReceiptOptions {
   messageId: string;
   reader: string;
@@ -141,6 +194,7 @@ export function groupAggregate(o: {
   group: string;
   kind: 'deliveredToAll' | 'readByAll';
   at: number;
+  messageSender?: string;
   appId?: string;
 }): Json {
   return {
@@ -152,6 +206,7 @@ export function groupAggregate(o: {
       sender: 'app_system',
       receiver: o.group,
       receiverType: 'group',
+      ...(o.messageSender === undefined ? {} : { messageSender: o.messageSender }),
       type: 'receipts',
       body: { action: o.kind, messageId: o.messageId, timestamp: o.at },
     },

@@ -72,7 +72,11 @@ describe('GET /messages/:id/receipts', () => {
       receiver: 'bob',
       receiverType: 'user',
       conversationId: 'alice_user_bob',
+      category: 'message',
+      type: 'text',
       sentAt: iso(T),
+      editedAt: null,
+      deletedAt: null,
       delivered: [{ uid: 'bob', at: iso(T + 2_000), latencyMs: 2_000, implied: false }],
       read: [{ uid: 'bob', at: iso(T + 5_250), latencyMs: 5_250, implied: false }],
       summary: {
@@ -191,7 +195,11 @@ describe('GET /messages/:id/receipts', () => {
       receiver: 'bob',
       receiverType: 'user',
       conversationId: null,
+      category: null,
+      type: null,
       sentAt: null,
+      editedAt: null,
+      deletedAt: null,
       delivered: [entry('bob', T + 9_000, null, true)],
       read: [entry('bob', T + 9_000, null)],
       summary: {
@@ -215,7 +223,11 @@ describe('GET /messages/:id/receipts', () => {
     );
     expect(await receipts('31')).toMatchObject({
       conversationId: 'alice_user_bob',
+      category: 'message',
+      type: 'text',
       sentAt: iso(T + 1_000),
+      editedAt: null,
+      deletedAt: null,
       delivered: [entry('bob', T + 9_000, T + 1_000, true)],
       read: [entry('bob', T + 9_000, T + 1_000)],
     });
@@ -243,7 +255,11 @@ describe('GET /messages/:id/receipts', () => {
       receiver: 'team',
       receiverType: 'group',
       conversationId: 'group_team',
+      category: 'message',
+      type: 'text',
       sentAt: iso(T + 1_000),
+      editedAt: null,
+      deletedAt: null,
       delivered: [entry('bob', T + 1_500, T + 1_000), entry('carol', T + 1_800, T + 1_000)],
       read: [entry('bob', T + 4_000, T + 1_000)],
       summary: {
@@ -262,18 +278,28 @@ describe('GET /messages/:id/receipts', () => {
     });
   });
 
-  it('answers a group message known only from an aggregate', async () => {
+  it('answers a group message known only from an aggregate, with the sender and group it names', async () => {
     await post(
-      groupAggregate({ messageId: '51', group: 'team', kind: 'readByAll', at: T + 3_000 }),
+      groupAggregate({
+        messageId: '51',
+        group: 'team',
+        kind: 'readByAll',
+        at: T + 3_000,
+        messageSender: 'alice',
+      }),
     );
     expect(await receipts('51')).toEqual({
       messageId: '51',
       appId: APP,
-      sender: null,
-      receiver: null,
+      sender: 'alice',
+      receiver: 'team',
       receiverType: 'group',
       conversationId: null,
+      category: null,
+      type: null,
       sentAt: null,
+      editedAt: null,
+      deletedAt: null,
       delivered: [],
       read: [],
       summary: {

@@ -28,16 +28,30 @@ export class BusyConversationDto {
   @ApiProperty({ enum: ['user', 'group'] }) receiverType: string;
   @ApiProperty({
     type: 'integer',
-    description: 'Messages sent in the window, deleted ones included',
+    description: 'Messages sent in the window and not deleted (edited ones included)',
   })
   messages: number;
-  @ApiProperty({ type: 'integer', description: 'Distinct senders of those messages' })
+  @ApiProperty({ type: 'integer', description: 'Of those messages, the ones edited since' })
+  edited: number;
+  @ApiProperty({
+    type: 'integer',
+    description: 'Messages sent in the window and deleted since: counted here, not in messages',
+  })
+  deleted: number;
+  @ApiProperty({ type: 'integer', description: 'Distinct senders of the messages not deleted' })
   senders: number;
-  @ApiProperty({ format: 'date-time' }) lastMessageAt: string;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'The latest sentAt of the messages not deleted; null when all were deleted',
+  })
+  lastMessageAt: string | null;
   @ApiProperty({
     type: 'integer',
     nullable: true,
-    description: "Median read latency of those messages' read receipts; null when none was read",
+    description:
+      "Median read latency of the not-deleted messages' read receipts; null when none was read",
   })
   readP50Ms: number | null;
 }

@@ -226,22 +226,38 @@ export const writeGroupReceipts: DerivedRowsWriter = async (tx, events) => {
       e.groupReceipt ? [{ ...e.groupReceipt, appId: e.appId, eventId: e.eventId }] : [],
     ),
     (r) => [r.appId, r.messageId, r.kind].join('\u0000'),
-    (a, b) => (minOf(a.at, b.at) === a.at ? a : b),
+    (a, b) => {
+      const first = minOf(a.at, b.at) === a.at ? a : b;
+      const other = first === a ? b : a;
+      return {
+        ...first,
+        messageSender: first.messageSender ?? other.messageSender,
+        receiver: first.receiver ?? other.receiver,
+      };
+    },
   );
   if (rows.length === 0) return;
+  // The earliest time wins; the message's sender and group are kept from whichever names them.
   await tx.query(
-    `INSERT INTO group_receipts (app_id, message_id, kind, at, event_id)
-     SELECT a, m, k, to_timestamp(t / 1000.0), e
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::bigint[]) AS x(a, m, k, t, e)
-      ORDER BY a, m, k
-     ON CONFLICT (app_id, message_id, kind) DO UPDATE SET at = EXCLUDED.at, event_id = EXCLUDED.event_id
-      WHERE EXCLUDED.at < group_receipts.at`,
+    `INSERT INTO group_receipts (app_id, message_id, kind, at, event_id, message_sender, receiver)
+     SELECT app_id, message_id, kind, to_timestamp(at_ms / 1000.0), event_id, message_sender, receiver
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::bigint[], $6::text[], $7::text[])
+            AS x(app_id, message_id, kind, at_ms, event_id, message_sender, receiver)
+      ORDER BY app_id, message_id, kind
+     ON CONFLICT (app_id, message_id, kind) DO UPDATE
+        SET at = LEAST(group_receipts.at, EXCLUDED.at),
+            event_id = CASE WHEN EXCLUDED.at < group_receipts.at
+                            THEN EXCLUDED.event_id ELSE group_receipts.event_id END,
+            message_sender = COALESCE(group_receipts.message_sender, EXCLUDED.message_sender),
+            receiver = COALESCE(group_receipts.receiver, EXCLUDED.receiver)`,
     [
       rows.map((r) => r.appId),
       rows.map((r) => r.messageId),
       rows.map((r) => r.kind),
       rows.map((r) => r.at),
       rows.map((r) => r.eventId),
+      rows.map((r) => r.messageSender),
+      rows.map((r) => r.receiver),
     ],
   );
 };

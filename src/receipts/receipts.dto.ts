@@ -42,8 +42,20 @@ export class MessageReceiptsDto {
   receiver: string | null;
   @ApiProperty({ enum: ['user', 'group'], nullable: true }) receiverType: 'user' | 'group' | null;
   @ApiProperty({ type: String, nullable: true }) conversationId: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'CometChat category (message, custom, …); null until the message is known',
+  })
+  category: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'CometChat type (text, image, …)' })
+  type: string | null;
   @ApiProperty({ ...nullableTime, description: 'Null while the message itself has not arrived' })
   sentAt: string | null;
+  @ApiProperty({ ...nullableTime, description: 'The latest edit; null when never edited' })
+  editedAt: string | null;
+  @ApiProperty({ ...nullableTime, description: 'When it was deleted; null when not deleted' })
+  deletedAt: string | null;
   @ApiProperty({ type: [ReceiptEntryDto] }) delivered: ReceiptEntryDto[];
   @ApiProperty({ type: [ReceiptEntryDto] }) read: ReceiptEntryDto[];
   @ApiProperty({ type: ReceiptSummaryDto }) summary: ReceiptSummaryDto;

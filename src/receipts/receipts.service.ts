@@ -33,6 +33,7 @@ export class ReceiptsService {
       message?.receiver ??
       (receiverType === 'group'
         ? (receipts.find((r) => r.receiverType === 'group' && r.receiver !== null)?.receiver ??
+          aggregates.find((a) => a.receiver !== null)?.receiver ??
           null)
         : readers.length === 1
           ? readers[0]
@@ -46,11 +47,18 @@ export class ReceiptsService {
       messageId,
       appId,
       sender:
-        message?.sender ?? receipts.find((r) => r.messageSender !== null)?.messageSender ?? null,
+        message?.sender ??
+        receipts.find((r) => r.messageSender !== null)?.messageSender ??
+        aggregates.find((a) => a.messageSender !== null)?.messageSender ??
+        null,
       receiver,
       receiverType,
       conversationId: message?.conversationId ?? null,
+      category: message?.category ?? null,
+      type: message?.type ?? null,
       sentAt: message?.sentAt.toISOString() ?? null,
+      editedAt: message?.editedAt?.toISOString() ?? null,
+      deletedAt: message?.deletedAt?.toISOString() ?? null,
       delivered,
       read,
       summary: {

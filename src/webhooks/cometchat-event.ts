@@ -39,6 +39,9 @@ export interface GroupReceiptRow {
   messageId: string;
   kind: 'deliveredToAll' | 'readByAll';
   at: number;
+  /** The message's sender and group, as the aggregate names them (for a message never seen). */
+  messageSender: string | null;
+  receiver: string | null;
 }
 
 export interface ConnectionRow {
@@ -113,25 +116,23 @@ export function readCometChatEvent(body: unknown): CometChatEvent {
       };
     }
     case 'after_message':
-      return messageEvent(base, readMessage(data(), 'data'), 'message');
+      return messageOrAction(base, data(), 'data', null);
     case 'message_sent':
-      return messageEvent(
+      return messageOrAction(base, object(data().message, 'data.message'), 'data.message', null);
+    case 'message_edited':
+      return messageOrAction(
         base,
-        readMessage(object(data().message, 'data.message'), 'data.message'),
-        'message',
+        object(data().message, 'data.message'),
+        'data.message',
+        'edited',
       );
-    case 'message_edited': {
-      const message = readMessage(object(data().message, 'data.message'), 'data.message');
-      if (message.editedAt === null)
-        throw new PayloadError('data.message.editedAt', 'data.message.editedAt is required');
-      return messageEvent(base, message, 'message_edited', message.editedAt);
-    }
-    case 'message_deleted': {
-      const message = readMessage(object(data().message, 'data.message'), 'data.message');
-      if (message.deletedAt === null)
-        throw new PayloadError('data.message.deletedAt', 'data.message.deletedAt is required');
-      return messageEvent(base, message, 'message_deleted');
-    }
+    case 'message_deleted':
+      return messageOrAction(
+        base,
+        object(data().message, 'data.message'),
+        'data.message',
+        'deleted',
+      );
     case 'message_delivery_receipt':
     case 'message_read_receipt': {
       const kind: ReceiptKind = trigger === 'message_read_receipt' ? 'read' : 'delivered';
@@ -148,11 +149,14 @@ export function readCometChatEvent(body: unknown): CometChatEvent {
     }
     case 'message_delivered_to_all':
     case 'message_read_by_all': {
-      const body = object(data().body, 'data.body');
+      const d = data();
+      const body = object(d.body, 'data.body');
       const groupReceipt: GroupReceiptRow = {
         messageId: id(body.messageId, 'data.body.messageId'),
         kind: trigger === 'message_read_by_all' ? 'readByAll' : 'deliveredToAll',
         at: time(body.timestamp, 'data.body.timestamp'),
+        messageSender: optionalId(d.messageSender, 'data.messageSender'),
+        receiver: optionalId(d.receiver, 'data.receiver'),
       };
       return {
         ...base,
@@ -173,18 +177,88 @@ export function readCometChatEvent(body: unknown): CometChatEvent {
 
 type Base = Pick<CometChatEvent, 'appId' | 'trigger' | 'webhook'>;
 
-function messageEvent(
+type MessageAction = 'edited' | 'deleted';
+
+/**
+ * A message, or an action message that edits or deletes one. CometChat documents message_edited
+ * and message_deleted with data.message an action message (its own id, category "action") whose
+ * target, carrying editedAt / deletedAt, is data.entities.on.entity; legacy after_message carries
+ * the same action messages. Bodies where the message is the edited one itself are read too.
+ * Action messages are never conversation messages: an edit or delete updates its target, other
+ * actions (group membership and the like) are kept raw only.
+ */
+function messageOrAction(
   base: Base,
-  message: MessageRow,
-  kind: string,
-  version?: number,
+  m: Json,
+  path: string,
+  expected: MessageAction | null,
+): CometChatEvent {
+  const category = typeof m.category === 'string' ? m.category.trim().toLowerCase() : null;
+  if (category !== 'action') {
+    const message = readMessage(m, path);
+    if (expected === null) {
+      return {
+        ...base,
+        uid: message.sender,
+        eventAt: message.sentAt,
+        naturalKey: key('message', message.id),
+        message,
+      };
+    }
+    const field = expected === 'edited' ? 'editedAt' : 'deletedAt';
+    const at = message[field];
+    if (at === null) throw new PayloadError(`${path}.${field}`, `${path}.${field} is required`);
+    return actionEvent(base, message.sender, message, expected, at);
+  }
+
+  const inner = m.data === undefined ? {} : object(m.data, `${path}.data`);
+  const actionPath =
+    inner.action !== undefined || m.action === undefined ? 'data.action' : 'action';
+  const stated = inner.action ?? m.action;
+  const action =
+    expected !== null
+      ? oneOf(stated, `${path}.${actionPath}`, [expected])
+      : typeof stated === 'string' && ['edited', 'deleted'].includes(stated.trim().toLowerCase())
+        ? (stated.trim().toLowerCase() as MessageAction)
+        : null;
+  const actor = optionalId(m.sender, `${path}.sender`);
+  if (action === null) {
+    const actionId = optionalId(m.id, `${path}.id`);
+    return {
+      ...base,
+      uid: actor,
+      eventAt: optionalTime(m.sentAt, `${path}.sentAt`),
+      naturalKey: actionId === null ? null : key('message', actionId),
+    };
+  }
+
+  const entitiesPath = `${path}.data.entities`;
+  const on = object(object(inner.entities, entitiesPath).on, `${entitiesPath}.on`);
+  const targetPath = `${entitiesPath}.on.entity`;
+  const target = readMessage(object(on.entity, targetPath), targetPath);
+  const field = action === 'edited' ? 'editedAt' : 'deletedAt';
+  // The target's own time, else the action message's: CometChat creates it when the edit happens.
+  const at = target[field] ?? optionalTime(m.sentAt, `${path}.sentAt`);
+  if (at === null) {
+    throw new PayloadError(`${targetPath}.${field}`, `${targetPath}.${field} is required`);
+  }
+  return actionEvent(base, actor ?? target.sender, { ...target, [field]: at }, action, at);
+}
+
+/** An edit or delete: its natural key is (target, action, time), so two edits are two events. */
+function actionEvent(
+  base: Base,
+  uid: string,
+  target: MessageRow,
+  action: MessageAction,
+  at: number,
 ): CometChatEvent {
   return {
     ...base,
-    uid: message.sender,
-    eventAt: message.deletedAt ?? message.editedAt ?? message.sentAt,
-    naturalKey: version === undefined ? key(kind, message.id) : key(kind, message.id, version),
-    message,
+    uid,
+    eventAt: at,
+    naturalKey: key('message_action', target.id, action, at),
+    message: target,
   };
 }
 

@@ -62,6 +62,7 @@ export const QUERY_PARAMS: Record<string, string[]> = {
   '/users/:uid/presence': ['appId'],
   '/users/:uid/sessions': ['appId', 'limit', 'cursor', 'from', 'to'],
   '/presence/online': ['appId', 'limit', 'cursor'],
+  '/messages/:id': ['appId'],
   '/messages/:id/receipts': ['appId'],
   '/analytics/read-latency': LATENCY_PARAMS,
   '/analytics/delivery-latency': LATENCY_PARAMS,

@@ -221,7 +221,7 @@
           (c) => cell(formatCount(c.messages), 'num'),
           (c) => cell(formatCount(c.senders), 'num'),
           (c) => cell(formatMs(c.readP50Ms), 'num'),
-          (c) => cell(formatTime(c.lastMessageAt)),
+          (c) => cell(c.lastMessageAt === null ? '—' : formatTime(c.lastMessageAt)),
         ],
         'No messages in the last 24 h',
       );
