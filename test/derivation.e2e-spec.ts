@@ -319,6 +319,16 @@ describe('ingest as a log', () => {
           await app.get(DerivationRunner).drain();
           expect(await derivedState()).toEqual(live);
 
+          // Batches of any size give the same state: here three events at a time.
+          const small = await startApp({ DERIVE_ENABLED: 'false', DERIVE_BATCH: '3' });
+          try {
+            await requeueForRederive(pool, { appId: 'sim' });
+            await small.get(DerivationRunner).drain();
+            expect(await derivedState()).toEqual(live);
+          } finally {
+            await small.close();
+          }
+
           // Re-applying part of the log changes nothing either.
           await requeueForRederive(pool, { appId: 'sim', since: start + 3 * HOUR });
           expect(await derivedState()).toEqual(live);

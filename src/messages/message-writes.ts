@@ -1,3 +1,4 @@
+import { unnestRows } from '../db/unnest';
 import { MessageRow } from '../webhooks/cometchat-event';
 import { DerivedRowsWriter, maxOf, mergeBy, minOf } from '../webhooks/stored-event';
 
@@ -17,34 +18,37 @@ export const writeMessages: DerivedRowsWriter = async (tx, events) => {
       ...a,
       editedAt: maxOf(a.editedAt, b.editedAt),
       deletedAt: minOf(a.deletedAt, b.deletedAt),
+      eventId: BigInt(b.eventId) < BigInt(a.eventId) ? b.eventId : a.eventId,
     }),
   );
   if (rows.length === 0) return;
+  const x = unnestRows(rows, {
+    app_id: ['text', (r) => r.appId],
+    id: ['text', (r) => r.id],
+    conversation_id: ['text', (r) => r.conversationId],
+    sender: ['text', (r) => r.sender],
+    receiver: ['text', (r) => r.receiver],
+    receiver_type: ['text', (r) => r.receiverType],
+    category: ['text', (r) => r.category],
+    type: ['text', (r) => r.type],
+    sent_at_ms: ['float8', (r) => r.sentAt],
+    edited_at_ms: ['float8', (r) => r.editedAt],
+    deleted_at_ms: ['float8', (r) => r.deletedAt],
+    event_id: ['bigint', (r) => r.eventId],
+  });
+  // event_id: the first raw event that told of the message, whatever order they were derived in.
   await tx.query(
     `INSERT INTO messages (app_id, id, conversation_id, sender, receiver, receiver_type, category, type,
                            sent_at, edited_at, deleted_at, event_id)
-     SELECT a, i, c, s, r, rt, cat, t, to_timestamp(sa / 1000.0), to_timestamp(ea / 1000.0),
-            to_timestamp(da / 1000.0), e
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                   $8::text[], $9::float8[], $10::float8[], $11::float8[], $12::bigint[])
-            AS x(a, i, c, s, r, rt, cat, t, sa, ea, da, e)
-      ORDER BY a, i
+     SELECT app_id, id, conversation_id, sender, receiver, receiver_type, category, type,
+            to_timestamp(sent_at_ms / 1000.0), to_timestamp(edited_at_ms / 1000.0),
+            to_timestamp(deleted_at_ms / 1000.0), event_id
+       FROM ${x.sql}
+      ORDER BY app_id, id
      ON CONFLICT (app_id, id) DO UPDATE
         SET edited_at = GREATEST(messages.edited_at, EXCLUDED.edited_at),
-            deleted_at = LEAST(messages.deleted_at, EXCLUDED.deleted_at)`,
-    [
-      rows.map((r) => r.appId),
-      rows.map((r) => r.id),
-      rows.map((r) => r.conversationId),
-      rows.map((r) => r.sender),
-      rows.map((r) => r.receiver),
-      rows.map((r) => r.receiverType),
-      rows.map((r) => r.category),
-      rows.map((r) => r.type),
-      rows.map((r) => r.sentAt),
-      rows.map((r) => r.editedAt),
-      rows.map((r) => r.deletedAt),
-      rows.map((r) => r.eventId),
-    ],
+            deleted_at = LEAST(messages.deleted_at, EXCLUDED.deleted_at),
+            event_id = LEAST(messages.event_id, EXCLUDED.event_id)`,
+    x.values,
   );
 };

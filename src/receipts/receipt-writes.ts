@@ -132,7 +132,7 @@ async function implyDeliveryOfUnknownMessages(tx: PoolClient, reads: Row[]): Pro
             ON r.app_id = u.a AND r.message_id = u.mid AND r.reader = u.rd AND r.kind = 'read'
       WHERE r.sent_at IS NULL
       ORDER BY r.app_id, r.message_id, r.reader
-     ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE SET at = EXCLUDED.at, implied = true
+     ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE SET at = EXCLUDED.at, implied = true, event_id = NULL
       WHERE EXCLUDED.at < receipts.at`,
     [reads.map((r) => r.appId), reads.map((r) => r.messageId), reads.map((r) => r.reader)],
   );
@@ -149,7 +149,7 @@ const UPSERT_IMPLIED = `
     FROM targets x JOIN messages m ON m.app_id = x.app_id AND m.id = x.message_id
    ORDER BY x.app_id, m.id, x.reader, x.kind, x.at
   ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE
-     SET at = EXCLUDED.at, implied = true, latency_ms = EXCLUDED.latency_ms
+     SET at = EXCLUDED.at, implied = true, latency_ms = EXCLUDED.latency_ms, event_id = NULL
    WHERE EXCLUDED.at < receipts.at`;
 
 /**
