@@ -7,6 +7,21 @@ type Body = Record<string, unknown>;
 const T = Date.UTC(2024, 0, 1, 10, 0, 0);
 const S = 1000;
 const iso = (ms: number) => new Date(ms).toISOString();
+/** What the factories' connection events tell of the client, on every session they open. */
+const LEGACY_DETAIL = {
+  userAgent: null,
+  sdkVersion: null,
+  apiVersion: null,
+  origin: null,
+  openedBy: 'event',
+};
+const CURRENT_DETAIL = {
+  userAgent: 'Mozilla/5.0',
+  sdkVersion: '4.0.0',
+  apiVersion: null,
+  origin: null,
+  openedBy: 'event',
+};
 
 function post(app: NestFastifyApplication, body: Body) {
   return app.inject({
@@ -97,7 +112,13 @@ describe('Presence and sessions', () => {
         lastSeenAt: iso(T),
         lastActiveAt: null,
         sessions: [
-          { sessionId: 's1', deviceId: 'device-s1', platform: 'web', connectedAt: iso(T - 50) },
+          {
+            sessionId: 's1',
+            deviceId: 'device-s1',
+            ...LEGACY_DETAIL,
+            platform: 'web',
+            connectedAt: iso(T - 50),
+          },
         ],
       });
 
@@ -118,6 +139,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: 's1',
             deviceId: 'device-s1',
+            ...LEGACY_DETAIL,
             platform: 'web',
             connectedAt: iso(T - 50),
             disconnectedAt: iso(T + 60 * S),
@@ -165,6 +187,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: `${T - 20}:ios`,
             deviceId: null,
+            ...CURRENT_DETAIL,
             platform: 'ios',
             connectedAt: iso(T - 20),
             disconnectedAt: iso(T + 90 * S),
@@ -198,6 +221,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: 'and1',
             deviceId: 'device-and1',
+            ...LEGACY_DETAIL,
             platform: 'web',
             connectedAt: iso(T + 10 * S),
           },
@@ -231,6 +255,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: `${T + 5 * S}:ios`,
             deviceId: null,
+            ...CURRENT_DETAIL,
             platform: 'ios',
             connectedAt: iso(T + 5 * S),
           },
@@ -286,6 +311,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: `${T}:android`,
             deviceId: null,
+            ...CURRENT_DETAIL,
             platform: 'android',
             connectedAt: iso(T),
             disconnectedAt: iso(T + 40 * S),
@@ -342,6 +368,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: 's2',
             deviceId: 'device-s2',
+            ...LEGACY_DETAIL,
             platform: 'web',
             connectedAt: iso(T + 10 * S),
             disconnectedAt: iso(T + 20 * S),
@@ -351,6 +378,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: 's1',
             deviceId: 'device-s1',
+            ...LEGACY_DETAIL,
             platform: 'web',
             connectedAt: iso(T),
             disconnectedAt: iso(T + 30 * S),
@@ -424,6 +452,7 @@ describe('Presence and sessions', () => {
       expect((await get(app, '/users/jan/sessions')).body.items[2]).toEqual({
         sessionId: 's1',
         deviceId: 'device-s1',
+        ...LEGACY_DETAIL,
         platform: 'web',
         connectedAt: iso(T),
         disconnectedAt: iso(T + 20 * S),
@@ -497,6 +526,7 @@ describe('Presence and sessions', () => {
         {
           sessionId: `${T}:web`,
           deviceId: null,
+          ...CURRENT_DETAIL,
           platform: 'web',
           connectedAt: iso(T),
           disconnectedAt: null,
@@ -539,6 +569,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: 'c',
             deviceId: 'device-c',
+            ...LEGACY_DETAIL,
             platform: 'web',
             connectedAt: iso(T + 240 * S),
             disconnectedAt: null,
@@ -548,6 +579,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: 'b',
             deviceId: 'device-b',
+            ...LEGACY_DETAIL,
             platform: 'web',
             connectedAt: iso(T + 120 * S),
             disconnectedAt: iso(T + 180 * S),
@@ -615,7 +647,13 @@ describe('Presence and sessions', () => {
             appId: APP,
             since: iso(T),
             sessions: [
-              { sessionId: 'a1', deviceId: 'device-a1', platform: 'web', connectedAt: iso(T) },
+              {
+                sessionId: 'a1',
+                deviceId: 'device-a1',
+                ...LEGACY_DETAIL,
+                platform: 'web',
+                connectedAt: iso(T),
+              },
             ],
           },
           {
@@ -626,12 +664,14 @@ describe('Presence and sessions', () => {
               {
                 sessionId: `${T + S}:ios`,
                 deviceId: null,
+                ...CURRENT_DETAIL,
                 platform: 'ios',
                 connectedAt: iso(T + S),
               },
               {
                 sessionId: `${T + 2 * S}:web`,
                 deviceId: null,
+                ...CURRENT_DETAIL,
                 platform: 'web',
                 connectedAt: iso(T + 2 * S),
               },
