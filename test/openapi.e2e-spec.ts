@@ -49,7 +49,15 @@ describe('OpenAPI document', () => {
     const names = (path: string) =>
       (doc.paths[path].get.parameters ?? []).map((p) => `${p.in}:${p.name}`).sort();
     expect(names('/users/{uid}/sessions')).toEqual(
-      ['path:uid', 'query:appId', 'query:cursor', 'query:from', 'query:limit', 'query:to'].sort(),
+      [
+        'path:uid',
+        'query:appId',
+        'query:cursor',
+        'query:from',
+        'query:limit',
+        'query:platform',
+        'query:to',
+      ].sort(),
     );
     expect(names('/analytics/read-latency')).toEqual(
       expect.arrayContaining(['query:receiverType', 'query:reader', 'query:interval']),

@@ -7,6 +7,21 @@ type Body = Record<string, unknown>;
 const T = Date.UTC(2024, 0, 1, 10, 0, 0);
 const S = 1000;
 const iso = (ms: number) => new Date(ms).toISOString();
+/** What the factories' connection events tell of the client, on every session they open. */
+const LEGACY_DETAIL = {
+  userAgent: null,
+  sdkVersion: null,
+  apiVersion: null,
+  origin: null,
+  openedBy: 'event',
+};
+const CURRENT_DETAIL = {
+  userAgent: 'Mozilla/5.0',
+  sdkVersion: '4.0.0',
+  apiVersion: null,
+  origin: null,
+  openedBy: 'event',
+};
 
 function post(app: NestFastifyApplication, body: Body) {
   return app.inject({
@@ -97,7 +112,13 @@ describe('Presence and sessions', () => {
         lastSeenAt: iso(T),
         lastActiveAt: null,
         sessions: [
-          { sessionId: 's1', deviceId: 'device-s1', platform: 'web', connectedAt: iso(T - 50) },
+          {
+            sessionId: 's1',
+            deviceId: 'device-s1',
+            ...LEGACY_DETAIL,
+            platform: 'web',
+            connectedAt: iso(T - 50),
+          },
         ],
       });
 
@@ -118,6 +139,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: 's1',
             deviceId: 'device-s1',
+            ...LEGACY_DETAIL,
             platform: 'web',
             connectedAt: iso(T - 50),
             disconnectedAt: iso(T + 60 * S),
@@ -165,6 +187,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: `${T - 20}:ios`,
             deviceId: null,
+            ...CURRENT_DETAIL,
             platform: 'ios',
             connectedAt: iso(T - 20),
             disconnectedAt: iso(T + 90 * S),
@@ -198,6 +221,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: 'and1',
             deviceId: 'device-and1',
+            ...LEGACY_DETAIL,
             platform: 'web',
             connectedAt: iso(T + 10 * S),
           },
@@ -231,6 +255,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: `${T + 5 * S}:ios`,
             deviceId: null,
+            ...CURRENT_DETAIL,
             platform: 'ios',
             connectedAt: iso(T + 5 * S),
           },
@@ -286,6 +311,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: `${T}:android`,
             deviceId: null,
+            ...CURRENT_DETAIL,
             platform: 'android',
             connectedAt: iso(T),
             disconnectedAt: iso(T + 40 * S),
@@ -342,6 +368,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: 's2',
             deviceId: 'device-s2',
+            ...LEGACY_DETAIL,
             platform: 'web',
             connectedAt: iso(T + 10 * S),
             disconnectedAt: iso(T + 20 * S),
@@ -351,6 +378,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: 's1',
             deviceId: 'device-s1',
+            ...LEGACY_DETAIL,
             platform: 'web',
             connectedAt: iso(T),
             disconnectedAt: iso(T + 30 * S),
@@ -424,6 +452,7 @@ describe('Presence and sessions', () => {
       expect((await get(app, '/users/jan/sessions')).body.items[2]).toEqual({
         sessionId: 's1',
         deviceId: 'device-s1',
+        ...LEGACY_DETAIL,
         platform: 'web',
         connectedAt: iso(T),
         disconnectedAt: iso(T + 20 * S),
@@ -497,6 +526,7 @@ describe('Presence and sessions', () => {
         {
           sessionId: `${T}:web`,
           deviceId: null,
+          ...CURRENT_DETAIL,
           platform: 'web',
           connectedAt: iso(T),
           disconnectedAt: null,
@@ -539,6 +569,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: 'c',
             deviceId: 'device-c',
+            ...LEGACY_DETAIL,
             platform: 'web',
             connectedAt: iso(T + 240 * S),
             disconnectedAt: null,
@@ -548,6 +579,7 @@ describe('Presence and sessions', () => {
           {
             sessionId: 'b',
             deviceId: 'device-b',
+            ...LEGACY_DETAIL,
             platform: 'web',
             connectedAt: iso(T + 120 * S),
             disconnectedAt: iso(T + 180 * S),
@@ -615,7 +647,13 @@ describe('Presence and sessions', () => {
             appId: APP,
             since: iso(T),
             sessions: [
-              { sessionId: 'a1', deviceId: 'device-a1', platform: 'web', connectedAt: iso(T) },
+              {
+                sessionId: 'a1',
+                deviceId: 'device-a1',
+                ...LEGACY_DETAIL,
+                platform: 'web',
+                connectedAt: iso(T),
+              },
             ],
           },
           {
@@ -626,12 +664,14 @@ describe('Presence and sessions', () => {
               {
                 sessionId: `${T + S}:ios`,
                 deviceId: null,
+                ...CURRENT_DETAIL,
                 platform: 'ios',
                 connectedAt: iso(T + S),
               },
               {
                 sessionId: `${T + 2 * S}:web`,
                 deviceId: null,
+                ...CURRENT_DETAIL,
                 platform: 'web',
                 connectedAt: iso(T + 2 * S),
               },
@@ -870,6 +910,133 @@ describe('Presence and sessions', () => {
       } finally {
         await Promise.all(instances.map((i) => i.close()));
       }
+    });
+  });
+  describe('connections listed in a legacy connections[]', () => {
+    const M = 60 * S;
+    const wire = (session: string, connectedAt: number, platform = 'web') => ({
+      session,
+      connectedAt,
+      platform,
+      device: `dev-${session}`,
+    });
+    // s1 connects on the web and lists s2, an android connection we never saw connect; s2's own
+    // connect (with its true connectedAt, later than the listed one) and disconnect come too.
+    const listing = legacyConnection({
+      uid: 'cat',
+      type: 'connected',
+      at: T,
+      status: 'online',
+      connection: wire('s1', T - 50),
+      open: [wire('s1', T - 50), wire('s2', T - 5 * M, 'android')],
+    });
+    const connect = legacyConnection({
+      uid: 'cat',
+      type: 'connected',
+      at: T - 4 * M,
+      status: 'online',
+      connection: wire('s2', T - 4 * M - 50, 'android'),
+      open: [wire('s2', T - 4 * M - 50, 'android')],
+    });
+    const disconnect = legacyConnection({
+      uid: 'cat',
+      type: 'disconnected',
+      at: T + 20 * S,
+      status: 'online',
+      connection: wire('s2', T - 4 * M - 50, 'android'),
+      open: [wire('s1', T - 50)],
+    });
+    const s2 = {
+      sessionId: 's2',
+      deviceId: 'dev-s2',
+      ...LEGACY_DETAIL,
+      platform: 'android',
+    };
+
+    it('opens a listed connection as inferred, from its listed connectedAt, and presence counts it', async () => {
+      await postAll(app, [listing]);
+      expect((await get(app, '/users/cat/presence')).body).toMatchObject({
+        status: 'online',
+        since: iso(T - 5 * M),
+        sessions: [
+          { ...s2, openedBy: 'inferred', connectedAt: iso(T - 5 * M) },
+          { sessionId: 's1', openedBy: 'event', connectedAt: iso(T - 50) },
+        ],
+      });
+      // its disconnect closes it; being its own event, it also tells the connection's true start
+      await postAll(app, [disconnect]);
+      expect((await get(app, '/users/cat/sessions')).body.items).toEqual([
+        expect.objectContaining({ sessionId: 's1', disconnectedAt: null }),
+        {
+          ...s2,
+          openedBy: 'event',
+          connectedAt: iso(T - 4 * M - 50),
+          disconnectedAt: iso(T + 20 * S),
+          durationMs: 4 * M + 50 + 20 * S,
+          closedBy: 'event',
+        },
+      ]);
+    });
+
+    it('turns into openedBy event with the true time when its connect arrives', async () => {
+      await postAll(app, [listing, connect]);
+      expect((await get(app, '/users/cat/presence')).body).toMatchObject({
+        since: iso(T - 4 * M),
+        sessions: [
+          { ...s2, openedBy: 'event', connectedAt: iso(T - 4 * M - 50) },
+          { sessionId: 's1' },
+        ],
+      });
+    });
+
+    const permutations = <X>(xs: X[]): X[][] =>
+      xs.length <= 1
+        ? [xs]
+        : xs.flatMap((x, i) =>
+            permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]),
+          );
+
+    it('ends in the same state in every arrival order', async () => {
+      const answers = async () => ({
+        tables: await dump(),
+        presence: (await get(app, '/users/cat/presence')).body,
+        sessions: (await get(app, `/users/cat/sessions?to=${iso(T + M)}`)).body,
+      });
+      const orders = permutations([listing, connect, disconnect]);
+      let first: Awaited<ReturnType<typeof answers>> | undefined;
+      for (const order of orders) {
+        await resetDatabase();
+        await postAll(app, order);
+        const state = await answers();
+        first ??= state;
+        expect(state).toEqual(first);
+      }
+      expect(first!.sessions.items).toEqual([
+        expect.objectContaining({ sessionId: 's1', openedBy: 'event', disconnectedAt: null }),
+        {
+          ...s2,
+          openedBy: 'event',
+          connectedAt: iso(T - 4 * M - 50),
+          disconnectedAt: iso(T + 20 * S),
+          durationMs: 4 * M + 50 + 20 * S,
+          closedBy: 'event',
+        },
+      ]);
+    });
+
+    it('filters sessions by platform, and refuses an empty one', async () => {
+      await postAll(app, [listing, connect, disconnect]);
+      const android = (await get(app, '/users/cat/sessions?platform=android')).body;
+      expect(android.items.map((i: Body) => i.sessionId)).toEqual(['s2']);
+      expect(android.totalOnlineMs).toBe(4 * M + 50 + 20 * S);
+      expect((await get(app, '/users/cat/sessions?platform=ios')).body.items).toEqual([]);
+      const empty = await get(app, '/users/cat/sessions?platform=');
+      expect(empty.status).toBe(400);
+      expect(JSON.stringify(empty.body)).toContain('platform');
+      const doc = (await get(app, '/docs-json')).body;
+      expect(doc.paths['/users/{uid}/sessions'].get.parameters).toContainEqual(
+        expect.objectContaining({ name: 'platform', in: 'query', required: false }),
+      );
     });
   });
 });

@@ -322,7 +322,7 @@ describe('GET /messages/:id/receipts', () => {
     };
     expect((await post(legacyReceipt({ ...receipt, at: T + 10_000 }))).duplicate).toBe(false);
     expect((await post(legacyReceipt({ ...receipt, at: T + 10_000 }))).duplicate).toBe(true);
-    expect((await post(currentReceipt({ ...receipt, at: T + 5_000 }))).duplicate).toBe(true);
+    expect((await post(currentReceipt({ ...receipt, at: T + 10_000 }))).duplicate).toBe(true);
     expect((await receipts('5')).read).toEqual([entry('bob', T + 10_000, T)]);
   });
 
@@ -362,6 +362,98 @@ describe('GET /messages/:id/receipts', () => {
     const res = await app.inject({ method: 'GET', url: `/messages/7/receipts?${query}` });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ statusCode: 400, field });
+  });
+
+  describe('a reader on two devices', () => {
+    const SENT = T;
+    const LATE = T + 30_000; // the receipt of one device
+    const EARLY = T + 10_000; // the other device read it first
+    const histogram = () =>
+      rows<{ span_hours: number; count: string; sum_ms: string }>(
+        `SELECT span_hours, sum(count)::text AS count, sum(sum_ms)::text AS sum_ms
+           FROM latency_histogram WHERE kind = 'read' GROUP BY span_hours ORDER BY span_hours`,
+      );
+
+    it.each([
+      ['later first', [LATE, EARLY]],
+      ['earlier first', [EARLY, LATE]],
+    ])(
+      'keeps both receipts raw and the earliest time, whatever arrives first (%s)',
+      async (_, times) => {
+        await userMessage('50', 'alice', 'bob', SENT);
+        for (const at of times)
+          expect(await read('50', 'bob', 'alice', at)).toMatchObject({ duplicate: false });
+
+        expect((await receipts('50')).read).toEqual([entry('bob', EARLY, SENT)]);
+        expect(
+          await rows(
+            `SELECT natural_key FROM webhook_events WHERE trigger = 'message_read_receipt' ORDER BY event_at`,
+          ),
+        ).toEqual([
+          { natural_key: JSON.stringify(['receipt', '50', 'bob', 'read', EARLY]) },
+          { natural_key: JSON.stringify(['receipt', '50', 'bob', 'read', LATE]) },
+        ]);
+        // counted once, at its earliest time: exactly, and in the histogram behind long windows
+        const exact = await app.inject({ method: 'GET', url: '/analytics/read-latency' });
+        expect(exact.json()).toMatchObject({ count: 1, maxMs: 10_000, approximate: false });
+        expect(await histogram()).toEqual([
+          { span_hours: 1, count: '1', sum_ms: '10000' },
+          { span_hours: 24, count: '1', sum_ms: '10000' },
+        ]);
+        const binned = await startApp({ LATENCY_EXACT_LIMIT: '0' });
+        try {
+          const res = await binned.inject({ method: 'GET', url: '/analytics/read-latency' });
+          expect(res.json()).toMatchObject({ count: 1, approximate: true });
+          expect(res.json().maxMs).toBeGreaterThanOrEqual(9_900);
+          expect(res.json().maxMs).toBeLessThanOrEqual(10_100);
+        } finally {
+          await binned.close();
+        }
+      },
+    );
+
+    it('still answers a redelivery of the same receipt, in either format, as a duplicate', async () => {
+      await read('51', 'bob', 'alice', EARLY);
+      const legacy = legacyReceipt({
+        messageId: '51',
+        reader: 'bob',
+        messageSender: 'alice',
+        kind: 'read',
+        at: EARLY,
+      });
+      expect(await post(legacy)).toMatchObject({ duplicate: true });
+      expect(await rows(`SELECT count(*)::int AS n FROM webhook_events`)).toEqual([{ n: 1 }]);
+    });
+
+    it.each([
+      ['later first', [T + 9_000, T + 4_000]],
+      ['earlier first', [T + 4_000, T + 9_000]],
+    ])(
+      'keeps both group aggregates at different times, the earliest winning (%s)',
+      async (_, times) => {
+        await post(
+          afterMessage({
+            id: '52',
+            sender: 'alice',
+            receiver: 'hikers',
+            receiverType: 'group',
+            sentAt: T,
+          }),
+        );
+        for (const at of times)
+          expect(
+            await post(groupAggregate({ messageId: '52', group: 'hikers', kind: 'readByAll', at })),
+          ).toMatchObject({
+            duplicate: false,
+          });
+        expect((await receipts('52')).summary).toMatchObject({ readByAllAt: iso(T + 4_000) });
+        expect(
+          await rows(
+            `SELECT count(*)::int AS n FROM webhook_events WHERE trigger = 'message_read_by_all'`,
+          ),
+        ).toEqual([{ n: 2 }]);
+      },
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { PoolClient } from 'pg';
-import { ConnectionRow } from '../webhooks/cometchat-event';
+import { ConnectionDetail, ConnectionRow } from '../webhooks/cometchat-event';
 import { DerivedRowsWriter, maxOf, mergeBy, minOf } from '../webhooks/stored-event';
 
 type Row = ConnectionRow & { appId: string; eventId: string };
@@ -40,13 +40,15 @@ async function lockUsers(tx: PoolClient, rows: Row[]): Promise<void> {
 async function insertConnectionEvents(tx: PoolClient, rows: Row[]): Promise<void> {
   await tx.query(
     `INSERT INTO connection_events (app_id, uid, action, at, status, session_key, device_id, platform,
+                                    user_agent, sdk_version, api_version, origin,
                                     connected_at, open_sessions, last_active_at, event_id)
-     SELECT a, u, act, to_timestamp(t / 1000.0), st, sk, d, p, to_timestamp(ca / 1000.0),
+     SELECT a, u, act, to_timestamp(t / 1000.0), st, sk, d, p, ua, sv, av, o, to_timestamp(ca / 1000.0),
             CASE WHEN os IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(os::jsonb)) END,
             to_timestamp(la / 1000.0), e
        FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::text[],
-                   $8::text[], $9::float8[], $10::text[], $11::float8[], $12::bigint[])
-            AS x(a, u, act, t, st, sk, d, p, ca, os, la, e)
+                   $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::float8[],
+                   $14::text[], $15::float8[], $16::bigint[])
+            AS x(a, u, act, t, st, sk, d, p, ua, sv, av, o, ca, os, la, e)
      ON CONFLICT DO NOTHING`,
     [
       rows.map((r) => r.appId),
@@ -57,56 +59,108 @@ async function insertConnectionEvents(tx: PoolClient, rows: Row[]): Promise<void
       rows.map((r) => r.sessionKey),
       rows.map((r) => r.deviceId),
       rows.map((r) => r.platform),
+      rows.map((r) => r.userAgent),
+      rows.map((r) => r.sdkVersion),
+      rows.map((r) => r.apiVersion),
+      rows.map((r) => r.origin),
       rows.map((r) => r.connectedAt),
-      rows.map((r) => (r.openSessions === null ? null : JSON.stringify(r.openSessions))),
+      rows.map((r) =>
+        r.openConnections === null
+          ? null
+          : JSON.stringify(r.openConnections.map((c) => c.sessionKey)),
+      ),
       rows.map((r) => r.lastActiveAt),
       rows.map((r) => r.eventId),
     ],
   );
 }
 
-interface SessionChange {
+interface SessionChange extends ConnectionDetail {
   appId: string;
   uid: string;
   sessionKey: string;
-  deviceId: string | null;
-  platform: string | null;
   connectedAt: number | null;
   disconnectedAt: number | null;
+  openedBy: 'event' | 'inferred';
 }
 
-/** A connect opens, a disconnect closes (at its earliest time); either may come first. */
+const DETAIL = ['deviceId', 'platform', 'userAgent', 'sdkVersion', 'apiVersion', 'origin'] as const;
+
+/**
+ * How much a session row's start time is worth: told by the connection's own event (2), inferred
+ * from a connections[] list (1), or unknown (0). The better source wins whatever arrives first;
+ * equal sources keep the earliest time. The same rule runs in SQL (RANK below).
+ */
+const rankOf = (s: Pick<SessionChange, 'connectedAt' | 'openedBy'>) =>
+  s.connectedAt === null ? 0 : s.openedBy === 'inferred' ? 1 : 2;
+const RANK = (t: string) =>
+  `(CASE WHEN ${t}.connected_at IS NULL THEN 0 WHEN ${t}.opened_by = 'inferred' THEN 1 ELSE 2 END)`;
+const BETTER = `${RANK('EXCLUDED')} > ${RANK('sessions')}`;
+const detailUpdate = (column: string) =>
+  `${column} = CASE WHEN ${BETTER} THEN COALESCE(EXCLUDED.${column}, sessions.${column})
+                    ELSE COALESCE(sessions.${column}, EXCLUDED.${column}) END`;
+
+function mergeSessions(a: SessionChange, b: SessionChange): SessionChange {
+  const [first, second] = rankOf(b) > rankOf(a) ? [b, a] : [a, b];
+  const merged: SessionChange = {
+    ...first,
+    connectedAt: rankOf(a) === rankOf(b) ? minOf(a.connectedAt, b.connectedAt) : first.connectedAt,
+    disconnectedAt: minOf(a.disconnectedAt, b.disconnectedAt),
+    openedBy: Math.max(rankOf(a), rankOf(b)) === 1 ? 'inferred' : 'event',
+  };
+  for (const k of DETAIL) merged[k] = first[k] ?? second[k];
+  return merged;
+}
+
+/**
+ * A connect opens, a disconnect closes (at its earliest time); either may come first. A legacy
+ * connections[] entry we never saw connect opens its session too (opened_by 'inferred', from its
+ * connected_at, else the listing event's time); the connection's own events replace that start.
+ */
 async function upsertSessions(tx: PoolClient, rows: Row[]): Promise<void> {
-  const sessions = mergeBy<SessionChange>(
-    rows.map((r) => ({
+  const changes: SessionChange[] = rows.flatMap((r) => [
+    {
       appId: r.appId,
       uid: r.uid,
       sessionKey: r.sessionKey,
-      deviceId: r.deviceId,
-      platform: r.platform,
+      ...pickDetail(r),
       connectedAt: r.connectedAt ?? (r.action === 'connected' ? r.at : null),
       disconnectedAt: r.action === 'disconnected' ? r.at : null,
-    })),
+      openedBy: 'event' as const,
+    },
+    ...(r.openConnections ?? [])
+      .filter((c) => c.sessionKey !== r.sessionKey)
+      .map((c) => ({
+        appId: r.appId,
+        uid: r.uid,
+        sessionKey: c.sessionKey,
+        ...pickDetail(c),
+        connectedAt: c.connectedAt ?? r.at,
+        disconnectedAt: null,
+        openedBy: 'inferred' as const,
+      })),
+  ]);
+  const sessions = mergeBy<SessionChange>(
+    changes,
     (s) => [s.appId, s.uid, s.sessionKey].join('\u0000'),
-    (a, b) => ({
-      ...a,
-      deviceId: a.deviceId ?? b.deviceId,
-      platform: a.platform ?? b.platform,
-      connectedAt: minOf(a.connectedAt, b.connectedAt),
-      disconnectedAt: minOf(a.disconnectedAt, b.disconnectedAt),
-    }),
+    mergeSessions,
   );
   await tx.query(
-    `INSERT INTO sessions (app_id, uid, session_key, device_id, platform, connected_at, disconnected_at, closed_by)
-     SELECT a, u, sk, d, p, to_timestamp(ca / 1000.0), to_timestamp(da / 1000.0),
-            CASE WHEN da IS NULL THEN NULL ELSE 'event' END
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[])
-            AS x(a, u, sk, d, p, ca, da)
+    `INSERT INTO sessions (app_id, uid, session_key, device_id, platform, user_agent, sdk_version,
+                           api_version, origin, connected_at, disconnected_at, closed_by, opened_by)
+     SELECT a, u, sk, d, p, ua, sv, av, o, to_timestamp(ca / 1000.0), to_timestamp(da / 1000.0),
+            CASE WHEN da IS NULL THEN NULL ELSE 'event' END, ob
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                   $8::text[], $9::text[], $10::float8[], $11::float8[], $12::text[])
+            AS x(a, u, sk, d, p, ua, sv, av, o, ca, da, ob)
       ORDER BY a, u, sk
      ON CONFLICT (app_id, uid, session_key) DO UPDATE SET
-        device_id = COALESCE(sessions.device_id, EXCLUDED.device_id),
-        platform = COALESCE(sessions.platform, EXCLUDED.platform),
-        connected_at = LEAST(sessions.connected_at, EXCLUDED.connected_at),
+        ${['device_id', 'platform', 'user_agent', 'sdk_version', 'api_version', 'origin'].map(detailUpdate).join(',\n        ')},
+        connected_at = CASE
+          WHEN ${RANK('EXCLUDED')} = ${RANK('sessions')} THEN LEAST(sessions.connected_at, EXCLUDED.connected_at)
+          WHEN ${BETTER} THEN EXCLUDED.connected_at
+          ELSE sessions.connected_at END,
+        opened_by = CASE WHEN GREATEST(${RANK('EXCLUDED')}, ${RANK('sessions')}) = 1 THEN 'inferred' ELSE 'event' END,
         disconnected_at = CASE
           WHEN EXCLUDED.closed_by IS NULL THEN sessions.disconnected_at
           WHEN sessions.closed_by = 'event' THEN LEAST(sessions.disconnected_at, EXCLUDED.disconnected_at)
@@ -118,11 +172,25 @@ async function upsertSessions(tx: PoolClient, rows: Row[]): Promise<void> {
       sessions.map((s) => s.sessionKey),
       sessions.map((s) => s.deviceId),
       sessions.map((s) => s.platform),
+      sessions.map((s) => s.userAgent),
+      sessions.map((s) => s.sdkVersion),
+      sessions.map((s) => s.apiVersion),
+      sessions.map((s) => s.origin),
       sessions.map((s) => s.connectedAt),
       sessions.map((s) => s.disconnectedAt),
+      sessions.map((s) => s.openedBy),
     ],
   );
 }
+
+const pickDetail = (c: ConnectionDetail): ConnectionDetail => ({
+  deviceId: c.deviceId,
+  platform: c.platform,
+  userAgent: c.userAgent,
+  sdkVersion: c.sdkVersion,
+  apiVersion: c.apiVersion,
+  origin: c.origin,
+});
 
 interface PresenceChange {
   appId: string;
@@ -187,6 +255,10 @@ async function closeVanishedSessions(tx: PoolClient, rows: Row[]): Promise<void>
     (u) => `${u.appId}\u0000${u.uid}`,
     (a, b) => ({ ...a, from: Math.min(a.from, b.from) }),
   );
+  const listed = rows.flatMap((r) => [
+    r,
+    ...(r.openConnections ?? []).map((c) => ({ ...r, sessionKey: c.sessionKey })),
+  ]);
   await tx.query(
     `WITH batch_users AS (
        SELECT a AS app_id, u AS uid, to_timestamp(t / 1000.0) AS from_at
@@ -222,9 +294,9 @@ async function closeVanishedSessions(tx: PoolClient, rows: Row[]): Promise<void>
       users.map((u) => u.appId),
       users.map((u) => u.uid),
       users.map((u) => u.from),
-      rows.map((r) => r.appId),
-      rows.map((r) => r.uid),
-      rows.map((r) => r.sessionKey),
+      listed.map((r) => r.appId),
+      listed.map((r) => r.uid),
+      listed.map((r) => r.sessionKey),
     ],
   );
 }

@@ -1,5 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Length } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, Length } from 'class-validator';
 import { AppScopedQueryDto, PageQueryDto, QueryTime } from '../common/query-params';
 
 export class UserParamsDto {
@@ -21,6 +21,16 @@ export class SessionsQueryDto extends PageQueryDto {
   from?: Date;
   @QueryTime('End of the range, inclusive.')
   to?: Date;
+  @ApiPropertyOptional({
+    description:
+      'Only sessions on this platform, as the events name it (legacy `platform`: android, ios, web; current: e.g. javascript). Also limits totalOnlineMs.',
+    maxLength: 255,
+    example: 'android',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  platform?: string;
 }
 
 /** `GET /presence/online?appId&limit&cursor`: without appId, every app's online users. */
@@ -33,9 +43,47 @@ export class OpenSessionDto {
     description: 'Legacy session_id, or `connectedAt:platform` for the current format',
   })
   sessionId: string;
-  @ApiProperty({ type: String, nullable: true }) deviceId: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Legacy `cometchat_device_id`; the current format carries none',
+  })
+  deviceId: string | null;
   @ApiProperty({ type: String, nullable: true, example: 'web' }) platform: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "The client's user agent (current format)",
+  })
+  userAgent: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "The SDK's version: current format `appInfo.version`",
+    example: '3.0.12',
+  })
+  sdkVersion: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Current format `appInfo.apiVersion`',
+    example: 'v3.0',
+  })
+  apiVersion: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The web origin the client connected from: current format `appInfo.origin`',
+  })
+  origin: string | null;
   @ApiProperty(nullableTime) connectedAt: string | null;
+  @ApiProperty({
+    enum: ['event', 'inferred'],
+    description:
+      "'event' (its own connect or disconnect arrived), 'inferred' (only listed in a legacy " +
+      'connections[]: connectedAt is its listed connected_at, else the listing time)',
+  })
+  openedBy: 'event' | 'inferred';
 }
 
 export class PresenceDto {

@@ -23,20 +23,25 @@ interface PresenceRow {
   last_active_at: Date | null;
 }
 
-interface OpenSessionRow {
+interface SessionDetailRow {
   session_key: string;
   device_id: string | null;
   platform: string | null;
+  user_agent: string | null;
+  sdk_version: string | null;
+  api_version: string | null;
+  origin: string | null;
+  opened_by: 'event' | 'inferred';
+}
+
+interface OpenSessionRow extends SessionDetailRow {
   /** json_agg renders timestamps as text */
   connected_at: string | null;
 }
 
-interface SessionRow {
+interface SessionRow extends SessionDetailRow {
   app_id: string;
   uid: string;
-  session_key: string;
-  device_id: string | null;
-  platform: string | null;
   connected_at: Date | null;
   disconnected_at: Date | null;
   closed_by: 'event' | 'inferred' | null;
@@ -44,18 +49,43 @@ interface SessionRow {
 }
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+/** The session columns every answer shows, as in OpenSessionDto. */
+const SESSION_COLUMNS = Prisma.raw(
+  's.session_key, s.device_id, s.platform, s.user_agent, s.sdk_version, s.api_version, s.origin, s.opened_by',
+);
+
+function sessionDetail(r: SessionDetailRow, connectedAt: string | null): OpenSessionDto {
+  return {
+    sessionId: r.session_key,
+    deviceId: r.device_id,
+    platform: r.platform,
+    userAgent: r.user_agent,
+    sdkVersion: r.sdk_version,
+    apiVersion: r.api_version,
+    origin: r.origin,
+    connectedAt,
+    openedBy: r.opened_by,
+  };
+}
 const ts = (d: Date | undefined | null) => (d ? d.toISOString() : null);
 
 /**
  * `since` is not stored: a late event in the middle of the history can move it, which an upsert
  * cannot follow. It is the first event after the latest event carrying the other status, ordered
  * like the writer orders status ((at, status), 'online' winning ties), so it depends only on the
- * set of stored events, never on their arrival order.
+ * set of stored events, never on their arrival order. An open session known only from a legacy
+ * connections[] list (opened_by 'inferred') had no event of its own: when it started after that
+ * latest other-status event, the user has been online since its start.
  */
-const SINCE = Prisma.sql`(
+const SINCE = Prisma.sql`LEAST((
   SELECT min(ce.at) FROM connection_events ce
    WHERE ce.app_id = p.app_id AND ce.uid = p.uid
-     AND (d.at IS NULL OR (ce.at >= d.at AND (ce.at, ce.status) > (d.at, d.status))))`;
+     AND (d.at IS NULL OR (ce.at >= d.at AND (ce.at, ce.status) > (d.at, d.status)))),
+  CASE WHEN p.status = 'online' THEN (
+    SELECT min(s.connected_at) FROM sessions s
+     WHERE s.app_id = p.app_id AND s.uid = p.uid AND s.opened_by = 'inferred'
+       AND s.disconnected_at IS NULL AND (d.at IS NULL OR s.connected_at > d.at)) END)`;
 const LATEST_OTHER_STATUS = Prisma.sql`LEFT JOIN LATERAL (
   SELECT o.at, o.status FROM connection_events o
    WHERE o.app_id = p.app_id AND o.uid = p.uid AND o.status <> p.status
@@ -73,7 +103,10 @@ export class PresenceService {
       SELECT p.app_id, p.uid, p.status, p.last_seen_at, p.last_active_at, ${SINCE} AS since,
              COALESCE((SELECT json_agg(json_build_object(
                          'session_key', s.session_key, 'device_id', s.device_id,
-                         'platform', s.platform, 'connected_at', s.connected_at)
+                         'platform', s.platform, 'user_agent', s.user_agent,
+                         'sdk_version', s.sdk_version, 'api_version', s.api_version,
+                         'origin', s.origin, 'opened_by', s.opened_by,
+                         'connected_at', s.connected_at)
                        ORDER BY s.connected_at, s.session_key)
                          FROM sessions s
                         WHERE s.app_id = p.app_id AND s.uid = p.uid AND s.disconnected_at IS NULL),
@@ -94,12 +127,9 @@ export class PresenceService {
       since: row.since.toISOString(),
       lastSeenAt: iso(row.last_seen_at),
       lastActiveAt: iso(row.last_active_at),
-      sessions: row.sessions.map((r) => ({
-        sessionId: r.session_key,
-        deviceId: r.device_id,
-        platform: r.platform,
-        connectedAt: r.connected_at === null ? null : new Date(r.connected_at).toISOString(),
-      })),
+      sessions: row.sessions.map((r) =>
+        sessionDetail(r, r.connected_at === null ? null : new Date(r.connected_at).toISOString()),
+      ),
     };
   }
 
@@ -111,12 +141,13 @@ export class PresenceService {
     const to = ts(query.to);
 
     const inRange = Prisma.sql`app_id = ${appId} AND uid = ${uid}
+      ${query.platform === undefined ? Prisma.empty : Prisma.sql`AND platform = ${query.platform}`}
       AND (${to}::timestamptz IS NULL OR COALESCE(connected_at, disconnected_at) <= ${to}::timestamptz)
       AND (${from}::timestamptz IS NULL OR disconnected_at IS NULL OR disconnected_at >= ${from}::timestamptz)`;
     const rows = await this.prisma.$queryRaw<SessionRow[]>`
-      SELECT app_id, uid, session_key, device_id, platform, connected_at, disconnected_at, closed_by,
-             COALESCE(connected_at, disconnected_at) AS start_at
-        FROM sessions
+      SELECT s.app_id, s.uid, ${SESSION_COLUMNS}, s.connected_at, s.disconnected_at, s.closed_by,
+             COALESCE(s.connected_at, s.disconnected_at) AS start_at
+        FROM sessions s
        WHERE ${inRange}
          ${after ? Prisma.sql`AND (COALESCE(connected_at, disconnected_at), session_key) < (${new Date(after[0]).toISOString()}::timestamptz, ${after[1]})` : Prisma.empty}
        ORDER BY start_at DESC, session_key DESC
@@ -212,7 +243,7 @@ export class PresenceService {
     const byUser = new Map<string, OpenSessionDto[]>();
     if (users.length === 0) return byUser;
     const rows = await this.prisma.$queryRaw<SessionRow[]>`
-      SELECT s.app_id, s.uid, s.session_key, s.device_id, s.platform, s.connected_at
+      SELECT s.app_id, s.uid, ${SESSION_COLUMNS}, s.connected_at
         FROM unnest(${users.map((u) => u[0])}::text[], ${users.map((u) => u[1])}::text[]) AS x(a, u)
         JOIN sessions s ON s.app_id = x.a AND s.uid = x.u
        WHERE s.disconnected_at IS NULL
@@ -220,12 +251,7 @@ export class PresenceService {
     for (const r of rows) {
       const key = `${r.app_id}\u0000${r.uid}`;
       const list = byUser.get(key) ?? [];
-      list.push({
-        sessionId: r.session_key,
-        deviceId: r.device_id,
-        platform: r.platform,
-        connectedAt: iso(r.connected_at),
-      });
+      list.push(sessionDetail(r, iso(r.connected_at)));
       byUser.set(key, list);
     }
     return byUser;
@@ -234,10 +260,7 @@ export class PresenceService {
   private toSession(r: SessionRow): SessionDto {
     const closed = r.disconnected_at;
     return {
-      sessionId: r.session_key,
-      deviceId: r.device_id,
-      platform: r.platform,
-      connectedAt: iso(r.connected_at),
+      ...sessionDetail(r, iso(r.connected_at)),
       disconnectedAt: iso(closed),
       durationMs:
         closed && r.connected_at ? Math.max(0, closed.getTime() - r.connected_at.getTime()) : null,

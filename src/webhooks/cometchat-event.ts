@@ -44,17 +44,33 @@ export interface GroupReceiptRow {
   receiver: string | null;
 }
 
-export interface ConnectionRow {
+/** What identifies a connection's device and client, as far as the payload tells. */
+export interface ConnectionDetail {
+  deviceId: string | null;
+  platform: string | null;
+  userAgent: string | null;
+  /** The SDK's version (current format: `appInfo.version`). */
+  sdkVersion: string | null;
+  apiVersion: string | null;
+  /** The web origin the client connected from (current format: `appInfo.origin`). */
+  origin: string | null;
+}
+
+/** One entry of the legacy `connections[]`: a connection open after the event. */
+export interface ListedConnection extends ConnectionDetail {
+  sessionKey: string;
+  connectedAt: number | null;
+}
+
+export interface ConnectionRow extends ConnectionDetail {
   uid: string;
   action: 'connected' | 'disconnected';
   at: number;
   status: 'online' | 'offline';
   sessionKey: string;
-  deviceId: string | null;
-  platform: string | null;
   connectedAt: number | null;
-  /** Legacy `connections[]`: session keys still open after this event; null when not sent. */
-  openSessions: string[] | null;
+  /** Legacy `connections[]`: the connections still open after this event; null when not sent. */
+  openConnections: ListedConnection[] | null;
   lastActiveAt: number | null;
 }
 
@@ -143,7 +159,8 @@ export function readCometChatEvent(body: unknown): CometChatEvent {
         ...base,
         uid: receipt.reader,
         eventAt: receipt.at,
-        naturalKey: key('receipt', receipt.messageId, receipt.reader, kind),
+        // The time is part of the key: a second device's receipt at another time is a new event.
+        naturalKey: key('receipt', receipt.messageId, receipt.reader, kind, receipt.at),
         receipt,
       };
     }
@@ -162,7 +179,12 @@ export function readCometChatEvent(body: unknown): CometChatEvent {
         ...base,
         uid: null,
         eventAt: groupReceipt.at,
-        naturalKey: key('group_receipt', groupReceipt.messageId, groupReceipt.kind),
+        naturalKey: key(
+          'group_receipt',
+          groupReceipt.messageId,
+          groupReceipt.kind,
+          groupReceipt.at,
+        ),
         groupReceipt,
       };
     }
@@ -352,21 +374,35 @@ function readLegacyConnection(d: Json): ConnectionRow {
   if (connections !== undefined && connections !== null && !Array.isArray(connections)) {
     throw new PayloadError('data.connections', 'data.connections must be an array');
   }
+  const uid = id(user.uid, 'data.user.uid');
+  const action = oneOf(event.type, 'data.event.type', ['connected', 'disconnected'] as const);
+  const at = time(event.at, 'data.event.at');
+  const status = oneOf(user.status, 'data.user.status', ['online', 'offline'] as const);
   return {
-    uid: id(user.uid, 'data.user.uid'),
-    action: oneOf(event.type, 'data.event.type', ['connected', 'disconnected'] as const),
-    at: time(event.at, 'data.event.at'),
-    status: oneOf(user.status, 'data.user.status', ['online', 'offline'] as const),
-    sessionKey: id(eventFor.session_id, 'data.event.event_for.session_id'),
-    deviceId: optionalId(eventFor.cometchat_device_id, 'data.event.event_for.cometchat_device_id'),
-    platform: optionalId(eventFor.platform, 'data.event.event_for.platform'),
-    connectedAt: optionalTime(eventFor.connected_at, 'data.event.event_for.connected_at'),
-    openSessions: Array.isArray(connections)
+    ...readLegacyConnectionEntry(eventFor, 'data.event.event_for'),
+    uid,
+    action,
+    at,
+    status,
+    openConnections: Array.isArray(connections)
       ? connections.map((c, i) =>
-          id(object(c, `data.connections[${i}]`).session_id, `data.connections[${i}].session_id`),
+          readLegacyConnectionEntry(object(c, `data.connections[${i}]`), `data.connections[${i}]`),
         )
       : null,
     lastActiveAt: null,
+  };
+}
+
+function readLegacyConnectionEntry(c: Json, path: string): ListedConnection {
+  return {
+    sessionKey: id(c.session_id, `${path}.session_id`),
+    deviceId: optionalId(c.cometchat_device_id, `${path}.cometchat_device_id`),
+    platform: optionalId(c.platform, `${path}.platform`),
+    connectedAt: optionalTime(c.connected_at, `${path}.connected_at`),
+    userAgent: null,
+    sdkVersion: null,
+    apiVersion: null,
+    origin: null,
   };
 }
 
@@ -375,6 +411,7 @@ function readCurrentConnection(d: Json): ConnectionRow {
   const current = object(d.currentConnection, 'data.currentConnection');
   const connectedAt = time(current.connectedAt, 'data.currentConnection.connectedAt');
   const platform = optionalId(current.platform, 'data.currentConnection.platform');
+  const appInfo = isObject(current.appInfo) ? current.appInfo : {};
   return {
     uid: id(user.uid, 'data.user.uid'),
     action: oneOf(current.action, 'data.currentConnection.action', [
@@ -383,12 +420,29 @@ function readCurrentConnection(d: Json): ConnectionRow {
     ] as const),
     at: time(d.timestamp, 'data.timestamp'),
     status: oneOf(d.status, 'data.status', ['online', 'offline'] as const),
-    // The current format has no session id: a connection is its start time on its platform.
+    // The current format has no session id (CometChat's published sample carries none either):
+    // a connection is its start time on its platform, the same on its connect and disconnect.
     sessionKey: `${connectedAt}:${platform ?? 'unknown'}`,
     deviceId: null,
     platform,
+    userAgent: detail(current.userAgent),
+    sdkVersion: detail(appInfo.version),
+    apiVersion: detail(appInfo.apiVersion),
+    origin: detail(appInfo.origin),
     connectedAt,
-    openSessions: null,
+    openConnections: null,
     lastActiveAt: optionalTime(user.lastActiveAt, 'data.user.lastActiveAt'),
   };
+}
+
+const MAX_DETAIL_LENGTH = 1024;
+
+/**
+ * Device and client detail is informative, never required: a value of another type is dropped
+ * rather than failing the event, and a long user agent is cut, not refused.
+ */
+function detail(value: unknown): string | null {
+  const text =
+    typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : '';
+  return text === '' ? null : text.slice(0, MAX_DETAIL_LENGTH);
 }
