@@ -37,8 +37,8 @@ async function main(argv: string[]): Promise<number> {
       import('../src/app.module'),
       import('../src/config/app-config'),
       import('../src/db/database'),
-      import('../src/webhooks/derivation-runner.service'),
-      import('../src/webhooks/rederive'),
+      import('../src/ingest/derivation-runner.service'),
+      import('../src/ingest/rederive'),
     ]);
   const config = cfg.loadConfig({
     ...process.env,

@@ -129,7 +129,7 @@ export async function directSink(
     import('../src/db/database'),
     import('../src/webhooks/webhooks.service'),
   ]);
-  const derivation = await import('../src/webhooks/derivation-runner.service');
+  const derivation = await import('../src/ingest/derivation-runner.service');
   const config = cfg.loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
   const database = options.databaseUrl
     ? { url: options.databaseUrl, close: () => undefined }

@@ -5,7 +5,6 @@ import type { DestinationStream } from 'pino';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { ApiKeyGuard } from './common/api-key.guard';
 import { loggerParams } from './common/logging';
-import { ReadYourWritesInterceptor } from './common/read-your-writes';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -13,9 +12,11 @@ import { AllExceptionsFilter } from './db/all-exceptions.filter';
 import { DATABASE_URL, DbModule } from './db/db.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { IngestModule } from './ingest/ingest.module';
+import { ReadYourWritesInterceptor } from './ingest/read-your-writes';
 import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { PresenceModule } from './presence/presence.module';
+import { ConnectionsModule } from './connections/connections.module';
 import { ReceiptsModule } from './receipts/receipts.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -33,13 +34,14 @@ export class AppModule {
         LoggerModule.forRoot(loggerParams(config, logDestination)),
         DbModule,
         MetricsModule,
+        IngestModule,
         WebhooksModule,
-        EventsModule,
-        HealthModule,
         MessagesModule,
         ReceiptsModule,
+        ConnectionsModule,
+        EventsModule,
+        HealthModule,
         AnalyticsModule,
-        PresenceModule,
         DashboardModule,
       ],
       providers: [

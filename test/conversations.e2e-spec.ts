@@ -1,5 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { BusyConversationsDto } from '../src/analytics/conversations.dto';
+import { BusyConversationsDto } from '../src/messages/conversations.dto';
 import { actionMessage, afterMessage, currentReceipt, messageEvent } from './factories';
 import { resetDatabase, startApp } from './setup/test-app';
 

@@ -5,10 +5,10 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Browser, chromium, Page } from 'playwright-core';
 import { simulate, SimulateSummary } from '../scripts/simulate';
 import { ConcurrencyDto } from '../src/analytics/concurrency.dto';
-import { BusyConversationsDto } from '../src/analytics/conversations.dto';
-import { LatencyReportDto } from '../src/analytics/latency.dto';
+import { BusyConversationsDto } from '../src/messages/conversations.dto';
+import { LatencyReportDto } from '../src/receipts/latency.dto';
 import { Page as ListPage, RejectedEventDto } from '../src/events/events.dto';
-import { OnlinePageDto } from '../src/presence/presence.dto';
+import { OnlinePageDto } from '../src/connections/presence.dto';
 import { resetDatabase, startApp } from './setup/test-app';
 
 // Debian's Chromium, driven by playwright-core (which downloads no browser of its own).

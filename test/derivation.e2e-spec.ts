@@ -1,8 +1,8 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { SimEvent, TrafficModel } from '../scripts/traffic-model';
-import { DerivationRunner } from '../src/webhooks/derivation-runner.service';
-import { requeueForRederive } from '../src/webhooks/rederive';
+import { DerivationRunner } from '../src/ingest/derivation-runner.service';
+import { requeueForRederive } from '../src/ingest/rederive';
 import { afterMessage, currentReceipt, legacyConnection } from './factories';
 import {
   resetDatabase,

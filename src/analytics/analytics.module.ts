@@ -1,14 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ConcurrencyController } from './concurrency.controller';
 import { ConcurrencyService } from './concurrency.service';
-import { ConversationsController } from './conversations.controller';
-import { ConversationsService } from './conversations.service';
-import { LatencyController } from './latency.controller';
-import { LatencyService } from './latency.service';
 
-/** Aggregate queries over the derived tables; the raw SQL lives in the services. */
+/** Cross-cutting aggregate queries over the derived tables. */
 @Module({
-  controllers: [LatencyController, ConcurrencyController, ConversationsController],
-  providers: [LatencyService, ConcurrencyService, ConversationsService],
+  controllers: [ConcurrencyController],
+  providers: [ConcurrencyService],
 })
 export class AnalyticsModule {}

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { WebhooksModule } from '../webhooks/webhooks.module';
 import { HealthController } from './health.controller';
 import { ReadinessIndicators } from './readiness.indicators';
 
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), WebhooksModule],
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
   controllers: [HealthController],
   providers: [ReadinessIndicators],
 })

@@ -4,8 +4,8 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Pool } from 'pg';
 import { AppConfig } from '../config/app-config';
-import { DerivationRunner } from '../webhooks/derivation-runner.service';
-import { IngestWriter } from '../webhooks/ingest-writer.service';
+import { DerivationRunner } from '../ingest/derivation-runner.service';
+import { IngestWriter } from '../ingest/ingest-writer.service';
 
 const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'prisma', 'migrations');
 

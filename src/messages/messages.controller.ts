@@ -3,8 +3,10 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/s
 import { ApiErrorDto, ApiQueryEndpoint } from '../common/openapi';
 import { MessageDto, MessageQueryDto } from './messages.dto';
 import { MessagesService } from './messages.service';
+import { ReadsDerivedState } from '../ingest/read-your-writes';
 
 @ApiTags('messages')
+@ReadsDerivedState()
 @Controller('messages')
 export class MessagesController {
   constructor(private readonly messages: MessagesService) {}

@@ -1,19 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { KNOWN_TRIGGERS } from '../webhooks/cometchat-event';
-
-const KNOWN = new Set<string>(KNOWN_TRIGGERS);
-
-/**
- * The trigger as a label: known triggers by name, anything else `other` and no trigger at all
- * `none`, so a sender cannot grow the label set without bound.
- */
-export function triggerLabel(trigger: unknown): string {
-  if (typeof trigger !== 'string' || trigger.trim() === '') return 'none';
-  return KNOWN.has(trigger.trim()) ? trigger.trim() : 'other';
-}
-
 /**
  * Prometheus metrics of one app instance, on a registry of its own (several apps in one
  * process, as in the tests, never share counters).

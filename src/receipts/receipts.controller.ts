@@ -3,7 +3,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/s
 import { ApiErrorDto, ApiQueryEndpoint } from '../common/openapi';
 import { MessageReceiptsDto, MessageReceiptsQueryDto } from './receipts.dto';
 import { ReceiptsService } from './receipts.service';
-import { ReadsDerivedState } from '../common/read-your-writes';
+import { ReadsDerivedState } from '../ingest/read-your-writes';
 
 @ApiTags('receipts')
 @ReadsDerivedState()

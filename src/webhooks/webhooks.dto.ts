@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { ExamplesObject, SchemaObject } from '@nestjs/swagger';
-import { KNOWN_TRIGGERS } from './cometchat-event';
+import { KNOWN_TRIGGERS } from '../ingest/cometchat-event';
 
 /** The answer to a stored event (`{}` for before_message). */
 export class WebhookAckDto {

@@ -1,13 +1,11 @@
 import { Module } from '@nestjs/common';
 import { BasicAuthGuard } from './basic-auth.guard';
-import { DerivationRunner } from './derivation-runner.service';
-import { IngestWriter } from './ingest-writer.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
+/** The HTTP edge of ingest: POST /webhooks/cometchat, its Basic auth and answers. */
 @Module({
   controllers: [WebhooksController],
-  providers: [WebhooksService, IngestWriter, DerivationRunner, BasicAuthGuard],
-  exports: [IngestWriter, DerivationRunner],
+  providers: [WebhooksService, BasicAuthGuard],
 })
 export class WebhooksModule {}

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { PrismaService } from '../db/prisma.service';
-import { MetricsService, triggerLabel } from '../metrics/metrics.service';
-import { readCometChatEvent } from './cometchat-event';
-import { EventNotStorableError, IngestWriter } from './ingest-writer.service';
-import { PayloadError, assertStorable } from './payload-reader';
+import { MetricsService } from '../metrics/metrics.service';
+import { readCometChatEvent, triggerLabel } from '../ingest/cometchat-event';
+import { EventNotStorableError, IngestWriter } from '../ingest/ingest-writer.service';
+import { PayloadError, assertStorable } from '../ingest/payload-reader';
 
 export type WebhookAnswer = Record<string, never> | { eventId: string; duplicate: boolean };
 

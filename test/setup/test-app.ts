@@ -2,7 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { createApp } from '../../src/app.setup';
 import { loadConfig } from '../../src/config/app-config';
-import { INGEST_TABLES } from '../../src/webhooks/ingest-writer.service';
+import { INGEST_TABLES } from '../../src/ingest/ingest-writer.service';
 
 export const testDatabaseUrl = () => {
   const url = process.env.TEST_DATABASE_URL;

@@ -9,7 +9,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable, from, switchMap } from 'rxjs';
 import { AppConfig } from '../config/app-config';
-import { DerivationRunner } from '../webhooks/derivation-runner.service';
+import { DerivationRunner } from './derivation-runner.service';
 
 const READS_DERIVED_STATE = 'readsDerivedState';
 /** Routes answering from derived state: they wait for derivation to cover acked events. */

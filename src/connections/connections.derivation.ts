@@ -1,6 +1,9 @@
+import { Injectable } from '@nestjs/common';
 import { PoolClient } from 'pg';
-import { ConnectionDetail, ConnectionRow } from '../webhooks/cometchat-event';
-import { DerivedRowsWriter, maxOf, mergeBy, minOf } from '../webhooks/stored-event';
+import { DerivationRunner } from '../ingest/derivation-runner.service';
+import { DerivationStep } from '../ingest/derivation-step';
+import { ConnectionDetail, ConnectionRow } from '../ingest/cometchat-event';
+import { DerivedRowsWriter, maxOf, mergeBy, minOf } from '../ingest/stored-event';
 
 type Row = ConnectionRow & { appId: string; eventId: string };
 
@@ -299,4 +302,15 @@ async function closeVanishedSessions(tx: PoolClient, rows: Row[]): Promise<void>
       listed.map((r) => r.sessionKey),
     ],
   );
+}
+
+/** Connection events, sessions and presence. */
+@Injectable()
+export class ConnectionsDerivation implements DerivationStep {
+  readonly name = 'connections';
+  readonly derive = writeConnections;
+
+  constructor(runner: DerivationRunner) {
+    runner.register(this);
+  }
 }

@@ -11,7 +11,7 @@ import {
   UserParamsDto,
 } from './presence.dto';
 import { PresenceService } from './presence.service';
-import { ReadsDerivedState } from '../common/read-your-writes';
+import { ReadsDerivedState } from '../ingest/read-your-writes';
 
 @ApiTags('presence')
 @ReadsDerivedState()

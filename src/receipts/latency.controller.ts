@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiQueryEndpoint } from '../common/openapi';
 import { LatencyQueryDto, LatencyReportDto } from './latency.dto';
 import { LatencyService } from './latency.service';
-import { ReadsDerivedState } from '../common/read-your-writes';
+import { ReadsDerivedState } from '../ingest/read-your-writes';
 
 @ApiTags('analytics')
 @ReadsDerivedState()

@@ -3,21 +3,11 @@ import { Pool, PoolClient } from 'pg';
 import { AppConfig } from '../config/app-config';
 import { isConnectionError } from '../db/database-errors';
 import { preparing } from '../db/prepared';
-import { writeMessages } from '../messages/message-writes';
 import { MetricsService } from '../metrics/metrics.service';
-import { writeConnections } from '../presence/connection-writes';
-import { writeGroupReceipts, writeReceipts } from '../receipts/receipt-writes';
 import { readCometChatEvent } from './cometchat-event';
+import { DERIVATION_ORDER, DerivationStep } from './derivation-step';
 import { IngestWriter } from './ingest-writer.service';
-import { DerivedRowsWriter, StoredEvent } from './stored-event';
-
-/** Each derived table set, in the order they are written (receipts read messages). */
-const STEPS: DerivedRowsWriter[] = [
-  writeMessages,
-  writeReceipts,
-  writeGroupReceipts,
-  writeConnections,
-];
+import { StoredEvent } from './stored-event';
 
 // Errors that say something about the event itself (data exception, constraint, program limit),
 // as opposed to the database's state (permissions, missing objects, timeouts, resources).
@@ -50,6 +40,8 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
   private kicked = false;
   private wake?: () => void;
   private readonly batchListeners = new Set<() => void>();
+  private readonly registered = new Map<string, DerivationStep>();
+  private steps: DerivationStep[] = [];
 
   constructor(
     private readonly pool: Pool,
@@ -61,7 +53,19 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
     metrics.trackDerivation(() => this.status());
   }
 
+  /** Each feature module's step registers here; they run in DERIVATION_ORDER. */
+  register(step: DerivationStep): void {
+    if (this.registered.has(step.name))
+      throw new Error(`derivation step ${step.name} registered twice`);
+    this.registered.set(step.name, step);
+    this.steps = DERIVATION_ORDER.flatMap((name) => this.registered.get(name) ?? []);
+  }
+
   onApplicationBootstrap(): void {
+    const missing = DERIVATION_ORDER.filter((name) => !this.registered.has(name));
+    if (missing.length > 0) {
+      throw new Error(`derivation steps not registered: ${missing.join(', ')}`);
+    }
     if (this.config.DERIVE_ENABLED) this.loop = this.run();
   }
 
@@ -181,7 +185,7 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
   private async applySteps(tx: PoolClient, app: string, events: StoredEvent[]): Promise<void> {
     await tx.query('SAVEPOINT batch');
     try {
-      for (const step of STEPS) await step(tx, events);
+      for (const step of this.steps) await step.derive(tx, events);
       return;
     } catch (error) {
       if (!isEventFault(error)) throw error;
@@ -195,7 +199,7 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
     for (const event of events) {
       await tx.query('SAVEPOINT one');
       try {
-        for (const step of STEPS) await step(tx, [event]);
+        for (const step of this.steps) await step.derive(tx, [event]);
         await tx.query('RELEASE SAVEPOINT one');
       } catch (error) {
         if (!isEventFault(error)) throw error;

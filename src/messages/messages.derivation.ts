@@ -1,6 +1,9 @@
+import { Injectable } from '@nestjs/common';
 import { unnestRows } from '../db/unnest';
-import { MessageRow } from '../webhooks/cometchat-event';
-import { DerivedRowsWriter, maxOf, mergeBy, minOf } from '../webhooks/stored-event';
+import { DerivationRunner } from '../ingest/derivation-runner.service';
+import { DerivationStep } from '../ingest/derivation-step';
+import { MessageRow } from '../ingest/cometchat-event';
+import { DerivedRowsWriter, maxOf, mergeBy, minOf } from '../ingest/stored-event';
 
 type Row = MessageRow & { appId: string; eventId: string };
 
@@ -52,3 +55,14 @@ export const writeMessages: DerivedRowsWriter = async (tx, events) => {
     x.values,
   );
 };
+
+/** Messages, edits and deletes: the first step of every derivation batch. */
+@Injectable()
+export class MessagesDerivation implements DerivationStep {
+  readonly name = 'messages';
+  readonly derive = writeMessages;
+
+  constructor(runner: DerivationRunner) {
+    runner.register(this);
+  }
+}

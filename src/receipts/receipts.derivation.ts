@@ -1,6 +1,9 @@
+import { Injectable } from '@nestjs/common';
 import { PoolClient } from 'pg';
-import { ReceiptRow } from '../webhooks/cometchat-event';
-import { DerivedRowsWriter, mergeBy, minOf } from '../webhooks/stored-event';
+import { DerivationRunner } from '../ingest/derivation-runner.service';
+import { DerivationStep } from '../ingest/derivation-step';
+import { ReceiptRow } from '../ingest/cometchat-event';
+import { DerivedRowsWriter, mergeBy, minOf } from '../ingest/stored-event';
 
 type Row = ReceiptRow & { appId: string; eventId: string };
 
@@ -261,3 +264,17 @@ export const writeGroupReceipts: DerivedRowsWriter = async (tx, events) => {
     ],
   );
 };
+
+/** Explicit and implied receipts, then group aggregates (after messages, which they read). */
+@Injectable()
+export class ReceiptsDerivation implements DerivationStep {
+  readonly name = 'receipts';
+  readonly derive: DerivedRowsWriter = async (tx, events) => {
+    await writeReceipts(tx, events);
+    await writeGroupReceipts(tx, events);
+  };
+
+  constructor(runner: DerivationRunner) {
+    runner.register(this);
+  }
+}

@@ -106,6 +106,19 @@ export const KNOWN_TRIGGERS = [
   'user_connection_status_changed',
 ] as const;
 
+export type KnownTrigger = (typeof KNOWN_TRIGGERS)[number];
+
+const KNOWN = new Set<string>(KNOWN_TRIGGERS);
+
+/**
+ * The trigger as a metrics label: known triggers by name, anything else `other` and no trigger
+ * at all `none`, so a sender cannot grow the label set without bound.
+ */
+export function triggerLabel(trigger: unknown): string {
+  if (typeof trigger !== 'string' || trigger.trim() === '') return 'none';
+  return KNOWN.has(trigger.trim()) ? trigger.trim() : 'other';
+}
+
 /** Reads a parsed webhook body in either CometChat format; throws PayloadError naming the field. */
 export function readCometChatEvent(body: unknown): CometChatEvent {
   const envelope = object(body, 'body');
