@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBasicAuth,
@@ -12,7 +12,7 @@ import {
 } from '@nestjs/swagger';
 import { ApiErrorDto, WEBHOOK_AUTH } from '../common/openapi';
 import { Public } from '../common/public.decorator';
-import { BasicAuthGuard } from './basic-auth.guard';
+import { ReceivedContentType } from './webhook-edge';
 import { WebhookAnswer, WebhooksService } from './webhooks.service';
 import {
   COMETCHAT_EVENT_EXAMPLES,
@@ -29,7 +29,6 @@ export class WebhooksController {
 
   @Post('cometchat')
   @HttpCode(200)
-  @UseGuards(BasicAuthGuard)
   @ApiOperation({
     summary: 'Receive one CometChat webhook event, in either of its formats',
     description:
@@ -59,7 +58,7 @@ export class WebhooksController {
   })
   receive(
     @Body() body: Buffer | undefined,
-    @Headers('content-type') contentType?: string,
+    @ReceivedContentType() contentType?: string,
   ): Promise<WebhookAnswer> {
     return this.webhooks.receive(body ?? Buffer.alloc(0), contentType);
   }

@@ -5,7 +5,7 @@ import { PrismaService } from '../db/prisma.service';
 import { MetricsService, triggerLabel } from '../metrics/metrics.service';
 import { readCometChatEvent } from './cometchat-event';
 import { EventNotStorableError, IngestWriter } from './ingest-writer.service';
-import { PayloadError, assertStorable } from './payload-reader';
+import { PayloadError, assertStorable, parseJson } from './payload-reader';
 
 export type WebhookAnswer = Record<string, never> | { eventId: string; duplicate: boolean };
 
@@ -26,7 +26,7 @@ export class WebhooksService {
     const text = raw.toString('utf8').replace(/^\uFEFF/, '');
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = parseJson(text);
     } catch (error) {
       this.metrics.received.inc({ trigger: 'none' });
       const detail = text.trim() === '' ? 'the body is empty' : (error as Error).message;
