@@ -45,7 +45,9 @@ export class WebhooksController {
   })
   @ApiBadRequestResponse({
     type: WebhookRejectedDto,
-    description: 'Not JSON, no trigger or appId, or a field missing or of the wrong type; kept',
+    description:
+      'Not JSON, no trigger or appId, a field missing, of the wrong type or over 255 characters, ' +
+      'or a value PostgreSQL refuses; kept',
   })
   @ApiUnauthorizedResponse({
     type: ApiErrorDto,
@@ -54,7 +56,10 @@ export class WebhooksController {
   @ApiPayloadTooLargeResponse({ type: ApiErrorDto, description: 'Over BODY_LIMIT_BYTES' })
   @ApiServiceUnavailableResponse({
     type: ApiErrorDto,
-    description: 'Database unreachable or ingest queue full (`Retry-After: 5`); CometChat retries',
+    description:
+      'A database failure the event did not cause (unreachable, disk full, permissions, a missing ' +
+      'function, timeout, read-only…) or the ingest queue full (`Retry-After: 5`); nothing is ' +
+      'kept as rejected and CometChat retries',
   })
   receive(
     @Body() body: Buffer | undefined,
