@@ -28,6 +28,10 @@ export function isConnectionError(error: unknown, depth = 0): boolean {
   return isConnectionError(e.cause, depth + 1);
 }
 
+// Five characters, but not Node's (EPIPE, EPERM: no SQLSTATE class starts with E) nor Prisma's
+// (P1001, P2002; PostgreSQL's own P0001-P0004 are PL/pgSQL's).
+const SQLSTATE = /^(?!E|P[1-9])[0-9A-Z]{5}$/;
+
 /**
  * The PostgreSQL SQLSTATE behind an error, from pg (`code`) or from Prisma's driver adapter
  * (`cause.originalCode`, `meta.driverAdapterError.cause.originalCode`), else null.
@@ -41,8 +45,7 @@ export function sqlState(error: unknown, depth = 0): string | null {
     meta?: { driverAdapterError?: unknown };
   };
   for (const code of [e.originalCode, e.code]) {
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^P\d{4}$/.test(code))
-      return code;
+    if (typeof code === 'string' && SQLSTATE.test(code)) return code;
   }
   return sqlState(e.cause, depth + 1) ?? sqlState(e.meta?.driverAdapterError, depth + 1);
 }
