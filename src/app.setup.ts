@@ -2,12 +2,14 @@ import { BadRequestException, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { requestId } from './common/logging';
 import { setupOpenApi } from './common/openapi';
 import { registerSecurity } from './common/security';
 import { AppConfig } from './config/app-config';
+import { registerWebhookEdge } from './webhooks/webhook-edge';
 
 /** Builds the app exactly as it runs in production; tests use it too, with app.inject(). */
 export async function createApp(
@@ -29,6 +31,8 @@ export async function createApp(
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),
   );
+  // Credentials and a malformed Content-Type are dealt with before the body is read.
+  registerWebhookEdge(fastify as unknown as FastifyInstance, config);
   // While closing, answer what is in flight with `Connection: close`, so keep-alive clients
   // (CometChat, load balancers) let go at once instead of holding the shutdown open.
   let closing = false;

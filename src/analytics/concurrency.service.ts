@@ -1,4 +1,5 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
+import { effectiveRange } from '../common/query-params';
 import { PrismaService } from '../db/prisma.service';
 import { Prisma } from '../generated/prisma/client';
 import { ConcurrencyDto, ConcurrencyInterval, ConcurrencyQueryDto } from './concurrency.dto';
@@ -34,8 +35,7 @@ export class ConcurrencyService {
   async concurrency(query: ConcurrencyQueryDto): Promise<ConcurrencyDto> {
     const { interval } = query;
     const step = STEP_MS[interval];
-    const to = (query.to ?? new Date()).getTime();
-    const from = query.from?.getTime() ?? to - DEFAULT_SPAN_MS[interval];
+    const { from, to, first } = effectiveRange(query, DEFAULT_SPAN_MS[interval], step);
     if (from >= to) {
       throw new BadRequestException({
         statusCode: 400,
@@ -44,7 +44,6 @@ export class ConcurrencyService {
         field: 'from',
       });
     }
-    const first = Math.floor(from / step) * step;
     const count = Math.ceil((to - first) / step);
     if (count > MAX_BUCKETS) {
       throw new BadRequestException({

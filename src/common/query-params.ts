@@ -4,29 +4,67 @@ import { Transform, Type } from 'class-transformer';
 import { IsDate, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 
 const SECONDS_BELOW = 100_000_000_000;
+const DAY_MS = 86_400_000;
 // Times PostgreSQL reads back as JavaScript writes them: year 0 and years past 9999 fail the
-// query instead of matching nothing. The end is the latest event time a webhook may carry, and
-// leaves room for a day bucket that ends after it.
+// query instead of matching nothing. The end is the latest event time a webhook may carry; a
+// query may reach one day past it (the end of the last day bucket).
 const EARLIEST_MS = Date.parse('0001-01-01T00:00:00Z');
 const LATEST_MS = Date.UTC(9999, 11, 31);
+const QUERY_LATEST_MS = LATEST_MS + DAY_MS;
+
+// ISO-8601 as the API documents it: a calendar date, optionally a time to the minute, second or
+// millisecond (T or a space between), optionally Z or an offset; without one the time is UTC.
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 
 /**
- * A query time: ISO-8601, or Unix seconds / milliseconds, from year 1 to 9999-12-31. Anything
- * else stays a string and fails IsDate.
+ * A query time in epoch ms, or null unless it is exactly one of: ISO-8601 naming a real
+ * calendar day and time (no 2026-02-30, no 25:00, nothing after it), or Unix seconds (below
+ * 100000000000) or milliseconds; from year 1 to 9999-12-31.
  */
+export function parseQueryTime(value: string): number | null {
+  let ms: number;
+  if (/^\d{1,16}(\.\d{1,9})?$/.test(value)) {
+    const n = Number(value);
+    ms = Math.round(n < SECONDS_BELOW ? n * 1000 : n);
+  } else {
+    const m = ISO_TIME.exec(value);
+    if (!m) return null;
+    const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => Number(v ?? 0));
+    const fraction = Number(`0.${m[7] ?? '0'}`);
+    const date = new Date(0);
+    date.setUTCFullYear(year, month - 1, day); // not Date.UTC, which maps years 0-99 to 1900s
+    date.setUTCHours(hour, minute, second, Math.floor(fraction * 1000));
+    // The calendar fields must survive the round trip: JavaScript would shift 02-30 to 03-02.
+    if (
+      date.getUTCFullYear() !== year ||
+      date.getUTCMonth() !== month - 1 ||
+      date.getUTCDate() !== day ||
+      hour > 23 ||
+      minute > 59 ||
+      second > 59
+    )
+      return null;
+    const zone = m[8]?.toUpperCase();
+    let offsetMinutes = 0;
+    if (zone !== undefined && zone !== 'Z') {
+      const digits = zone.slice(1).replace(':', '');
+      const [h, min] = [Number(digits.slice(0, 2)), Number(digits.slice(2) || '0')];
+      if (h > 23 || min > 59) return null;
+      offsetMinutes = (zone[0] === '-' ? -1 : 1) * (h * 60 + min);
+    }
+    ms = date.getTime() - offsetMinutes * 60_000;
+  }
+  return ms >= EARLIEST_MS && ms <= LATEST_MS ? ms : null;
+}
+
+/** A query time (see parseQueryTime); anything else stays a string and fails IsDate. */
 export function ToDate() {
   return Transform(({ value }: { value: unknown }) => {
     if (value === undefined || value === '') return undefined;
     if (typeof value !== 'string') return value;
-    let date = new Date(NaN);
-    if (/^\d+(\.\d+)?$/.test(value)) {
-      const n = Number(value);
-      date = new Date(n < SECONDS_BELOW ? n * 1000 : n);
-    } else if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
-      date = new Date(value);
-    }
-    const ms = date.getTime();
-    return ms >= EARLIEST_MS && ms <= LATEST_MS ? date : value;
+    const ms = parseQueryTime(value);
+    return ms === null ? value : new Date(ms);
   });
 }
 
@@ -45,7 +83,10 @@ export function QueryTime(description: string) {
     ApiTime(description),
     IsOptional(),
     ToDate(),
-    IsDate({ message: ({ property }) => `${property} must be an ISO-8601 time or a Unix time` }),
+    IsDate({
+      message: ({ property }) =>
+        `${property} must be an ISO-8601 time or a Unix time between 0001-01-01 and 9999-12-31 UTC`,
+    }),
   );
 }
 
@@ -129,4 +170,36 @@ export function assertRange(from: Date | undefined, to: Date | undefined): void 
       field: 'from',
     });
   }
+}
+
+const badRequest = (field: string, message: string) =>
+  new BadRequestException({ statusCode: 400, error: 'Bad Request', message, field });
+
+/**
+ * The window a query really reads: from/to with their defaults (`to` now, `from` defaultSpanMs
+ * before `to`), widened to whole buckets of `alignMs`, as epoch ms. A bound reaching outside the
+ * times PostgreSQL can take is a 400 naming the parameter it comes from, never a failed query.
+ */
+export function effectiveRange(
+  query: { from?: Date; to?: Date },
+  defaultSpanMs: number,
+  alignMs = 1,
+): { from: number; to: number; first: number; end: number } {
+  const to = (query.to ?? new Date()).getTime();
+  const from = query.from?.getTime() ?? to - defaultSpanMs;
+  const first = Math.floor(from / alignMs) * alignMs;
+  const end = Math.ceil(to / alignMs) * alignMs;
+  const range = '0001-01-01 to 9999-12-31 UTC';
+  if (first < EARLIEST_MS) {
+    const field = query.from ? 'from' : 'to';
+    throw badRequest(
+      field,
+      query.from
+        ? `from (rounded down to its bucket) is before ${range}`
+        : `to leaves no room for the default window before it: the range must lie within ${range}`,
+    );
+  }
+  if (end > QUERY_LATEST_MS)
+    throw badRequest('to', `to (rounded up to its bucket) is after ${range}`);
+  return { from, to, first, end };
 }

@@ -14,12 +14,12 @@ export class PresenceQueryDto extends AppScopedQueryDto {}
 
 /**
  * `GET /users/:uid/sessions?from&to&limit&cursor&appId`. Lists the sessions that overlap the
- * closed range [from, to] (either bound may be omitted), newest connection first.
+ * half-open range [from, to) (either bound may be omitted), newest connection first.
  */
 export class SessionsQueryDto extends PageQueryDto {
-  @QueryTime('Sessions overlapping [from, to]; either bound may be omitted.')
+  @QueryTime('Sessions overlapping [from, to); either bound may be omitted.')
   from?: Date;
-  @QueryTime('End of the range, inclusive.')
+  @QueryTime('End of the range, exclusive.')
   to?: Date;
   @ApiPropertyOptional({
     description:
@@ -137,7 +137,7 @@ export class SessionsPageDto {
   @ApiProperty({
     type: 'integer',
     description:
-      'Time the user was online within [from, to], over every session in the range (not just ' +
+      'Time the user was online within [from, to), over every session in the range (not just ' +
       'this page); overlapping sessions count once; open sessions count until min(to, now)',
   })
   totalOnlineMs: number;

@@ -140,10 +140,13 @@ export class PresenceService {
     const from = ts(query.from);
     const to = ts(query.to);
 
+    // Sessions [connected, disconnected) overlapping [from, to); one whose connect was never
+    // seen is the instant of its disconnect.
     const inRange = Prisma.sql`app_id = ${appId} AND uid = ${uid}
       ${query.platform === undefined ? Prisma.empty : Prisma.sql`AND platform = ${query.platform}`}
-      AND (${to}::timestamptz IS NULL OR COALESCE(connected_at, disconnected_at) <= ${to}::timestamptz)
-      AND (${from}::timestamptz IS NULL OR disconnected_at IS NULL OR disconnected_at >= ${from}::timestamptz)`;
+      AND (${to}::timestamptz IS NULL OR COALESCE(connected_at, disconnected_at) < ${to}::timestamptz)
+      AND (${from}::timestamptz IS NULL OR disconnected_at IS NULL OR disconnected_at > ${from}::timestamptz
+           OR COALESCE(connected_at, disconnected_at) >= ${from}::timestamptz)`;
     const rows = await this.prisma.$queryRaw<SessionRow[]>`
       SELECT s.app_id, s.uid, ${SESSION_COLUMNS}, s.connected_at, s.disconnected_at, s.closed_by,
              COALESCE(s.connected_at, s.disconnected_at) AS start_at
@@ -161,7 +164,7 @@ export class PresenceService {
                    GREATEST(connected_at, COALESCE(disconnected_at, LEAST(${to}::timestamptz, now())))))
             FROM sessions
            WHERE ${inRange} AND connected_at IS NOT NULL
-        ) * tstzmultirange(tstzrange(${from}::timestamptz, ${to}::timestamptz, '[]'))) AS r`;
+        ) * tstzmultirange(tstzrange(${from}::timestamptz, ${to}::timestamptz, '[)'))) AS r`;
 
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);

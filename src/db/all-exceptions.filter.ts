@@ -7,11 +7,12 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isConnectionError } from './database-errors';
+import { isDatabaseFault, sqlState } from './database-errors';
 
 /**
- * The one exception filter: HTTP errors pass through, an unreachable database is 503 (so
- * CometChat retries), anything else is 500 with the request id; stacks stay in the logs.
+ * The one exception filter: HTTP errors pass through, a database fault (unreachable, disk full,
+ * permissions, a missing function, a timeout, read-only…) is 503 with Retry-After (so CometChat
+ * retries), anything else is 500 with the request id; database text and stacks stay in the logs.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -46,7 +47,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
           : response;
       return { status: exception.getStatus(), body };
     }
-    if (isConnectionError(exception)) {
+    if (isDatabaseFault(exception)) {
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
         body: {
@@ -58,7 +59,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     // Fastify's own errors (body too large, bad content) carry their status.
     const statusCode = (exception as { statusCode?: unknown })?.statusCode;
-    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    if (
+      typeof statusCode === 'number' &&
+      statusCode >= 400 &&
+      statusCode < 500 &&
+      sqlState(exception) === null
+    ) {
       return { status: statusCode, body: { statusCode, message: (exception as Error).message } };
     }
     return {

@@ -17,7 +17,7 @@ export class EventsQueryDto extends PageQueryDto {
   uid?: string;
   @QueryTime("On the event's own time (received time when it has none), inclusive.")
   from?: Date;
-  @QueryTime('Inclusive.')
+  @QueryTime('Exclusive: [from, to), so consecutive windows never list an event twice.')
   to?: Date;
 }
 

@@ -22,7 +22,7 @@ export class EventsService {
       appId: query.appId,
       trigger: query.trigger,
       uid: query.uid,
-      eventAt: { gte: query.from, lte: query.to },
+      eventAt: { gte: query.from, lt: query.to },
     };
     if (after) {
       const at = new Date(after[0]);

@@ -1,6 +1,7 @@
 import {
   Json,
   PayloadError,
+  boundedText,
   id,
   isObject,
   object,
@@ -126,11 +127,11 @@ export function readCometChatEvent(body: unknown): CometChatEvent {
   if (typeof envelope.trigger !== 'string' || envelope.trigger.trim() === '') {
     throw new PayloadError('trigger', 'trigger must be a non-empty string');
   }
-  const trigger = envelope.trigger.trim();
+  const trigger = boundedText(envelope.trigger.trim(), 'trigger');
   const base = {
     appId: id(envelope.appId, 'appId'),
     trigger,
-    webhook: typeof envelope.webhook === 'string' ? envelope.webhook : null,
+    webhook: typeof envelope.webhook === 'string' ? boundedText(envelope.webhook, 'webhook') : null,
   };
   const data = () => object(envelope.data, 'data');
 

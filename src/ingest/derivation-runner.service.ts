@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import { AppConfig } from '../config/app-config';
-import { isConnectionError } from '../db/database-errors';
+import { isCausedByValues, isConnectionError } from '../db/database-errors';
 import { preparing } from '../db/prepared';
 import { MetricsService } from '../metrics/metrics.service';
 import { readCometChatEvent } from './cometchat-event';
@@ -9,9 +9,6 @@ import { DERIVATION_ORDER, DerivationStep } from './derivation-step';
 import { IngestWriter } from './ingest-writer.service';
 import { StoredEvent } from './stored-event';
 
-// Errors that say something about the event itself (data exception, constraint, program limit),
-// as opposed to the database's state (permissions, missing objects, timeouts, resources).
-const EVENT_FAULT = /^(22|23)...$|^54000$/;
 const RETRYABLE = new Set(['40P01', '40001']);
 
 export interface DerivationStatus {
@@ -263,10 +260,8 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
   }
 }
 
-function isEventFault(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && EVENT_FAULT.test(code);
-}
+/** The event's own values, not the database's state: it would fail the same way every time. */
+const isEventFault = isCausedByValues;
 
 async function pickApp(tx: PoolClient): Promise<string | null> {
   const { rows } = await tx.query<{ app_id: string }>(

@@ -1,7 +1,12 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import { AppConfig } from '../config/app-config';
-import { DatabaseUnavailableError, isConnectionError } from '../db/database-errors';
+import {
+  DatabaseUnavailableError,
+  isCausedByValues,
+  isConnectionError,
+  isDatabaseFault,
+} from '../db/database-errors';
 import { preparing } from '../db/prepared';
 import { unnestRows } from '../db/unnest';
 import { MetricsService } from '../metrics/metrics.service';
@@ -20,7 +25,10 @@ export interface IngestResult {
   duplicate: boolean;
 }
 
-/** The database refused one event on its own; it is answered 400 and kept as rejected. */
+/**
+ * PostgreSQL refused the values of one event written on its own (see isCausedByValues); it is
+ * answered 400 and kept as rejected. The message is PostgreSQL's: for the logs, never the caller.
+ */
 export class EventNotStorableError extends Error {}
 
 interface Pending {
@@ -120,11 +128,21 @@ export class IngestWriter implements OnApplicationShutdown {
       batch.forEach((p, i) => p.resolve(results[i]));
       this.analyzeWhileYoung(batch.length);
     } catch (error) {
-      if (isConnectionError(error) || batch.length === 1) {
-        const failure = isConnectionError(error)
-          ? new DatabaseUnavailableError((error as Error).message)
-          : new EventNotStorableError((error as Error).message);
+      // Only PostgreSQL refusing the values can be one event's fault; any other database error
+      // (disk full, a missing function, permissions, a timeout, read-only, unreachable) fails
+      // every event alike: 503, retried by CometChat, never kept as rejected.
+      if (isDatabaseFault(error)) {
+        const failure = new DatabaseUnavailableError((error as Error).message, { cause: error });
         batch.forEach((p) => p.reject(failure));
+        return;
+      }
+      if (batch.length === 1) {
+        // A defect of ours (not a database error at all) stays itself: 500, logged with its stack.
+        batch[0].reject(
+          isCausedByValues(error)
+            ? new EventNotStorableError((error as Error).message, { cause: error })
+            : (error as Error),
+        );
         return;
       }
       // One bad event must not fail the others: isolate it by writing each on its own.

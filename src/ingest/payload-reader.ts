@@ -31,6 +31,14 @@ export function id(value: unknown, field: string): string {
   return result;
 }
 
+/** Stored text that is no id (trigger, webhook name): at most as long as an id. */
+export function boundedText(text: string, field: string): string {
+  if (text.length > MAX_ID_LENGTH) {
+    throw new PayloadError(field, `${field} must be at most ${MAX_ID_LENGTH} characters`);
+  }
+  return text;
+}
+
 export function optionalId(value: unknown, field: string): string | null {
   if (value === undefined || value === null) return null;
   let text: string;
@@ -94,4 +102,48 @@ export function assertStorable(value: unknown, maxDepth = 64): void {
     }
   };
   visit(value, 0, '');
+}
+
+/**
+ * JSON.parse, except that integer literals beyond Number.MAX_SAFE_INTEGER (CometChat's numeric
+ * ids can be) become strings of their exact digits instead of a rounded number: 9007199254740993
+ * must not become …992 and then collide with another id. Node 20 has no source text in
+ * JSON.parse's reviver, hence the scan. An error is JSON.parse's own, on the text as sent.
+ */
+export function parseJson(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  // Fast path: an unsafe integer has at least 16 digits in a row.
+  if (!/\d{16}/.test(text)) return value;
+  const rewritten = quoteUnsafeIntegers(text);
+  return rewritten === text ? value : JSON.parse(rewritten);
+}
+
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+/** Valid JSON text with every unsafe integer literal outside strings put in quotes. */
+export function quoteUnsafeIntegers(text: string): string {
+  let out = '';
+  let copied = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string, skipped whole: an escape skips the character after the backslash.
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) {
+        if (text.charCodeAt(i) === 0x5c) i++;
+      }
+      i++;
+    } else if (c === 0x2d || isDigit(c)) {
+      const start = i;
+      for (i++; i < text.length && /[\d.eE+-]/.test(text[i]); i++);
+      const literal = text.slice(start, i);
+      if (/^-?\d{16,}$/.test(literal) && !Number.isSafeInteger(Number(literal))) {
+        out += `${text.slice(copied, start)}"${literal}"`;
+        copied = i;
+      }
+    } else {
+      i++;
+    }
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }

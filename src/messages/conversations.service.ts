@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { assertRange } from '../common/query-params';
+import { assertRange, effectiveRange } from '../common/query-params';
 import { PrismaService } from '../db/prisma.service';
 import { Prisma } from '../generated/prisma/client';
 import { BusyConversationsDto, ConversationsQueryDto } from './conversations.dto';
@@ -24,8 +24,8 @@ export class ConversationsService {
 
   /** The busiest conversations by messages sent in the window, most messages first. */
   async busiest(query: ConversationsQueryDto): Promise<BusyConversationsDto> {
-    const to = query.to ?? new Date();
-    const from = query.from ?? new Date(to.getTime() - DAY_MS);
+    const range = effectiveRange(query, DAY_MS);
+    const [from, to] = [new Date(range.from), new Date(range.to)];
     assertRange(from, to);
     const app = query.appId === undefined ? Prisma.empty : Prisma.sql`AND app_id = ${query.appId}`;
     const type =

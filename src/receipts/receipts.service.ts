@@ -73,7 +73,7 @@ export class ReceiptsService {
     };
   }
 
-  /** Without appId, the id must be known in exactly one app. */
+  /** Without appId, the id must be known in exactly one app; the others' ids are not told. */
   private async onlyAppKnowing(messageId: string): Promise<string> {
     const apps = await this.prisma.$queryRaw<{ app_id: string }[]>`
       SELECT app_id FROM messages WHERE id = ${messageId}
@@ -87,7 +87,7 @@ export class ReceiptsService {
       throw new BadRequestException({
         statusCode: 400,
         error: 'Bad Request',
-        message: `message ${messageId} is known in several apps (${apps.map((a) => a.app_id).join(', ')}): pass appId`,
+        message: `message ${messageId} is known in several apps: pass appId`,
         field: 'appId',
       });
     }

@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBasicAuth,
@@ -12,7 +12,7 @@ import {
 } from '@nestjs/swagger';
 import { ApiErrorDto, WEBHOOK_AUTH } from '../common/openapi';
 import { Public } from '../common/public.decorator';
-import { BasicAuthGuard } from './basic-auth.guard';
+import { ReceivedContentType } from './webhook-edge';
 import { WebhookAnswer, WebhooksService } from './webhooks.service';
 import {
   COMETCHAT_EVENT_EXAMPLES,
@@ -29,7 +29,6 @@ export class WebhooksController {
 
   @Post('cometchat')
   @HttpCode(200)
-  @UseGuards(BasicAuthGuard)
   @ApiOperation({
     summary: 'Receive one CometChat webhook event, in either of its formats',
     description:
@@ -46,7 +45,9 @@ export class WebhooksController {
   })
   @ApiBadRequestResponse({
     type: WebhookRejectedDto,
-    description: 'Not JSON, no trigger or appId, or a field missing or of the wrong type; kept',
+    description:
+      'Not JSON, no trigger or appId, a field missing, of the wrong type or over 255 characters, ' +
+      'or a value PostgreSQL refuses; kept',
   })
   @ApiUnauthorizedResponse({
     type: ApiErrorDto,
@@ -55,11 +56,14 @@ export class WebhooksController {
   @ApiPayloadTooLargeResponse({ type: ApiErrorDto, description: 'Over BODY_LIMIT_BYTES' })
   @ApiServiceUnavailableResponse({
     type: ApiErrorDto,
-    description: 'Database unreachable or ingest queue full (`Retry-After: 5`); CometChat retries',
+    description:
+      'A database failure the event did not cause (unreachable, disk full, permissions, a missing ' +
+      'function, timeout, read-only…) or the ingest queue full (`Retry-After: 5`); nothing is ' +
+      'kept as rejected and CometChat retries',
   })
   receive(
     @Body() body: Buffer | undefined,
-    @Headers('content-type') contentType?: string,
+    @ReceivedContentType() contentType?: string,
   ): Promise<WebhookAnswer> {
     return this.webhooks.receive(body ?? Buffer.alloc(0), contentType);
   }

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { BasicAuthGuard } from './basic-auth.guard';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
-/** The HTTP edge of ingest: POST /webhooks/cometchat, its Basic auth and answers. */
+/** The HTTP edge of ingest: POST /webhooks/cometchat and its answers (Basic auth: webhook-edge.ts). */
 @Module({
   controllers: [WebhooksController],
-  providers: [WebhooksService, BasicAuthGuard],
+  providers: [WebhooksService],
 })
 export class WebhooksModule {}

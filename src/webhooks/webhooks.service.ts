@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { BadRequestException, Injectable, Logger } from '@nestjs/common';
+import { DatabaseUnavailableError } from '../db/database-errors';
 import { PrismaService } from '../db/prisma.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { readCometChatEvent, triggerLabel } from '../ingest/cometchat-event';
 import { EventNotStorableError, IngestWriter } from '../ingest/ingest-writer.service';
-import { PayloadError, assertStorable } from '../ingest/payload-reader';
+import { PayloadError, assertStorable, parseJson } from '../ingest/payload-reader';
 
 export type WebhookAnswer = Record<string, never> | { eventId: string; duplicate: boolean };
 
 @Injectable()
 export class WebhooksService {
+  private readonly logger = new Logger(WebhooksService.name);
+
   constructor(
     private readonly writer: IngestWriter,
     private readonly prisma: PrismaService,
@@ -23,7 +26,7 @@ export class WebhooksService {
     const text = raw.toString('utf8').replace(/^\uFEFF/, '');
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = parseJson(text);
     } catch (error) {
       this.metrics.received.inc({ trigger: 'none' });
       const detail = text.trim() === '' ? 'the body is empty' : (error as Error).message;
@@ -56,10 +59,15 @@ export class WebhooksService {
       return event.trigger === 'before_message' ? {} : result;
     } catch (error) {
       if (!(error instanceof EventNotStorableError)) throw error;
+      // PostgreSQL's own words stay in the log: they may quote the body or the schema.
+      this.logger.warn(`Event refused by the database: ${error.message}`);
       return this.reject(
         raw,
         contentType,
-        new PayloadError('body', `body could not be stored: ${error.message}`),
+        new PayloadError(
+          'body',
+          'body could not be stored: a value is out of the range or size the store can hold',
+        ),
         parsed,
       );
     }
@@ -78,17 +86,25 @@ export class WebhooksService {
     >;
     const short = (v: unknown) =>
       typeof v === 'string' || typeof v === 'number' ? storableText(String(v).slice(0, 255)) : null;
-    const rejected = await this.prisma.rejectedEvent.create({
-      data: {
-        appId: short(envelope.appId),
-        trigger: short(envelope.trigger),
-        reason: storableText(error.message),
-        field: storableText(error.field),
-        contentType: contentType === undefined ? null : storableText(contentType.slice(0, 255)),
-        body: new Uint8Array(raw),
-      },
-      select: { id: true },
-    });
+    // Not keeping the body would lose it: when that fails, 503 so CometChat sends it again.
+    const rejected = await this.prisma.rejectedEvent
+      .create({
+        data: {
+          appId: short(envelope.appId),
+          trigger: short(envelope.trigger),
+          reason: storableText(error.message),
+          field: storableText(error.field),
+          contentType: contentType === undefined ? null : storableText(contentType.slice(0, 255)),
+          body: new Uint8Array(raw),
+        },
+        select: { id: true },
+      })
+      .catch((cause: unknown) => {
+        throw new DatabaseUnavailableError(
+          `the rejected body could not be kept: ${(cause as Error).message}`,
+          { cause },
+        );
+      });
     this.metrics.rejected.inc({ trigger: triggerLabel(envelope.trigger) });
     throw new BadRequestException({
       statusCode: 400,
