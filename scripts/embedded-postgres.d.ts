@@ -13,3 +13,5 @@ export function stop(options?: EmbeddedOptions, mode?: 'smart' | 'fast' | 'immed
 export function isRunning(options?: EmbeddedOptions): boolean;
 export function urlFor(options: Required<EmbeddedOptions>, database?: string): string;
 export function waitForPort(port: number, timeoutMs?: number): Promise<void>;
+/** Start-up failed for a reason its message explains (a port in use, the server's own log). */
+export class EmbeddedPostgresError extends Error {}

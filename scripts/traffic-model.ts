@@ -11,7 +11,7 @@ export interface TrafficOptions {
   users: number;
   /** Simulated time starts here (ms)... */
   start: number;
-  /** ...the live phase starts here (the wall clock when the simulator started)... */
+  /** ...the live phase starts here (the simulated present: `npm run simulate -- --now`)... */
   liveFrom: number;
   /** ...and everything ends here. */
   end: number;
@@ -92,6 +92,8 @@ const PLATFORMS = ['web', 'android', 'ios'];
 const EVENTS_PER_BURST = 9.5;
 /** Bursts per online hour when stamping the past: a lively but ordinary app. */
 const HISTORY_BURSTS_PER_HOUR = 1.5;
+/** The hour of the simulated day at which the live phase starts. */
+const LIVE_HOUR = 15;
 
 /** mulberry32: small, fast and good enough for traffic that must be reproducible by seed. */
 export function random(seed: number): () => number {
@@ -238,9 +240,13 @@ export class TrafficModel {
     });
   }
 
-  /** Busier in the (UTC) afternoon, quiet at night, so 24 hours of concurrency has a shape. */
+  /**
+   * Busier in the afternoon, quiet at night, so 24 hours of concurrency has a shape. The day is
+   * the simulation's own, anchored at `liveFrom` (its mid-afternoon), never the wall clock's: a
+   * seed yields the same traffic, relative to its start, whenever it runs.
+   */
   private activity(at: number): number {
-    const hour = (at / HOUR) % 24;
+    const hour = ((((at - this.o.liveFrom) / HOUR + LIVE_HOUR) % 24) + 24) % 24;
     return 0.25 + 0.75 * (0.5 - 0.5 * Math.cos((2 * Math.PI * (hour - 3)) / 24));
   }
 

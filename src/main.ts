@@ -1,9 +1,21 @@
 import { Logger } from '@nestjs/common';
 import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
+import { EmbeddedPostgresError } from '../scripts/embedded-postgres';
+import { describeHolder, freePortNear, isPortTaken } from '../scripts/port-holder';
 import { createApp } from './app.setup';
 import { loggerParams } from './common/logging';
 import { ConfigError, loadConfig } from './config/app-config';
 import { applyMigrations, openDatabase } from './db/database';
+
+/** One paragraph instead of Nest's EADDRINUSE stack: which port, who holds it, what to set. */
+function portInUse(host: string, port: number): never {
+  console.error(
+    `Cannot listen on ${host}:${port}: port ${port} is already in use by ${describeHolder(port)}. ` +
+      `It may be this service started from another checkout or terminal, or any other program. ` +
+      `Stop it, or start this one on another port: PORT=${freePortNear(port, host)} npm start.`,
+  );
+  process.exit(1);
+}
 
 async function main(): Promise<void> {
   const logger = new Logger('Main');
@@ -21,10 +33,30 @@ async function main(): Promise<void> {
   // production output is JSON from the first line (the app reuses this same pino instance).
   const params = loggerParams(config);
   Logger.overrideLogger(new PinoNestLogger(new PinoLogger(params), params));
-  const database = openDatabase(config);
+  // Before the database starts and migrations run: a taken port needs none of that to be told.
+  if (config.PORT !== 0 && isPortTaken(config.PORT, config.HOST))
+    portInUse(config.HOST, config.PORT);
+  let database;
+  try {
+    database = openDatabase(config);
+  } catch (error) {
+    if (error instanceof EmbeddedPostgresError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
   if (config.RUN_MIGRATIONS) await applyMigrations(database.url);
   const app = await createApp(config, database.url);
-  await app.listen(config.PORT, config.HOST);
+  try {
+    await app.listen(config.PORT, config.HOST);
+  } catch (error) {
+    // Taken since the check above.
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    await app.close();
+    database.close();
+    portInUse(config.HOST, config.PORT);
+  }
   logger.log(
     `Listening on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`,
   );

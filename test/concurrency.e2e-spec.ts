@@ -1,5 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { currentConnection, legacyConnection } from './factories';
+import { clearOfHourBoundary } from './setup/clock';
 import { resetDatabase, startApp } from './setup/test-app';
 
 type Body = Record<string, unknown>;
@@ -211,6 +212,7 @@ describe('GET /analytics/concurrency', () => {
   });
 
   it('counts users still online up to now, and nobody in buckets after now', async () => {
+    await clearOfHourBoundary();
     const now = Date.now();
     const hour = Math.floor(now / H) * H;
     const res = await get(
@@ -227,6 +229,7 @@ describe('GET /analytics/concurrency', () => {
   });
 
   it('defaults to the last 24 hours in hour buckets', async () => {
+    await clearOfHourBoundary();
     const before = Date.now();
     const res = await get(app, '/analytics/concurrency?appId=app-one');
     const starts = res.body.buckets.map((b: Body) => Date.parse(b.start as string));

@@ -51,6 +51,35 @@ describe('npm run simulate', () => {
       expect(events.filter((e) => e.kind === 'broken').length).toBeGreaterThan(0);
     });
 
+    it('gives a seed the same traffic, relative to its start, at any hour', () => {
+      // Times relative to the simulated present; digits masked in bodies (ids and times are
+      // derived from the absolute time), so what is left is who sends what, when, and how.
+      const shape = (start: number) =>
+        drain(
+          new TrafficModel({
+            appId: 'sim',
+            users: 20,
+            start: start - 8 * HOUR,
+            liveFrom: start,
+            end: start + 10 * 60_000,
+            rate: 5,
+            seed: 42,
+          }),
+        ).map((e) => ({
+          at: e.at - start,
+          sendAt: e.sendAt - start,
+          trigger: e.trigger,
+          format: e.format,
+          kind: e.kind,
+          body: e.body.replace(/\d+/g, '#'),
+        }));
+      const morning = shape(Date.UTC(2026, 11, 3, 6, 27));
+      expect(morning.length).toBeGreaterThan(500);
+      expect(shape(Date.UTC(2026, 11, 3, 6, 50))).toEqual(morning);
+      expect(shape(Date.UTC(2026, 11, 3, 23, 58, 30))).toEqual(morning);
+      expect(shape(Date.UTC(2026, 11, 4, 0, 1))).toEqual(morning);
+    });
+
     it('keeps to about --rate webhooks per second once live', () => {
       const live = drain(model(7)).filter((e) => e.at >= now);
       const perSecond = live.length / 600;
@@ -75,6 +104,8 @@ describe('npm run simulate', () => {
         historyHours: 8,
         appId: 'sim-app',
         seed: 42,
+        // A fixed present: what is sent, and so what is asserted below, is the same at any hour.
+        now: Date.UTC(2026, 11, 3, 6, 27),
       });
     }, 60_000);
     afterAll(() => app?.close());

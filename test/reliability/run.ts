@@ -4,7 +4,8 @@
  * sent / acked / stored / lost / duplicated and failing unless lost and duplicated are 0:
  *   crash     SIGKILL mid-stream, restart;
  *   outage    PostgreSQL stopped for several seconds under load, then started again;
- *   sigterm   SIGTERM under load: what was accepted is answered and committed, exit code 0.
+ *   sigterm   SIGTERM under load: what was accepted is answered and committed, exit code 0;
+ *   restart   the README's `npm start`, Ctrl-C, `npm start` again in this checkout: both answer.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import {
   buildService,
   freePort,
   killAll,
+  npmStart,
   readiness,
   startService,
 } from './service';
@@ -297,7 +299,36 @@ function prepareDatabase(): void {
   });
 }
 
-const SCENARIOS: Record<string, () => Promise<void>> = { crash, outage, sigterm };
+/**
+ * `npm start`, Ctrl-C, `npm start` in one checkout, as a user does on day one. Each start
+ * builds dist/ again (nest deletes it first), so the second must not find stale build state
+ * that says nothing needs emitting; each Ctrl-C must stop the embedded PostgreSQL it started.
+ */
+async function restart(): Promise<void> {
+  const cluster = { dataDir: path.join(ROOT, '.data', 'reliability', 'npm-start-postgres') };
+  const env = {
+    PORT: String(await freePort()),
+    EMBEDDED_PG_PORT: String(await freePort()),
+    EMBEDDED_PG_DIR: cluster.dataDir,
+    LOG_LEVEL: 'warn',
+  };
+  const notes: string[] = [];
+  for (const round of [1, 2]) {
+    const service = await npmStart(`npm-start-${round}`, env);
+    const ready = await readiness(Number(env.PORT));
+    const { code, signal } = await service.stop();
+    const stillRunning = embedded.isRunning(cluster);
+    notes.push(
+      `npm start #${round}: answering after ${service.startMs} ms, /health ${ready}; Ctrl-C: exit ${code ?? signal}, embedded PostgreSQL still running: ${stillRunning}`,
+    );
+    check(ready === 200, `npm start #${round}: /health answered ${ready}`);
+    check(!stillRunning, `npm start #${round}: Ctrl-C left the embedded PostgreSQL running`);
+  }
+  log('restart: npm start, Ctrl-C, npm start in this checkout');
+  for (const note of notes) log(`  ${note}`);
+}
+
+const SCENARIOS: Record<string, () => Promise<void>> = { crash, outage, sigterm, restart };
 
 async function run(): Promise<void> {
   const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(SCENARIOS);
@@ -322,6 +353,7 @@ async function run(): Promise<void> {
 const cleanUp = () => {
   killAll();
   embedded.stop(CLUSTER);
+  embedded.stop({ dataDir: path.join(ROOT, '.data', 'reliability', 'npm-start-postgres') });
 };
 process.on('SIGINT', () => {
   cleanUp();

@@ -116,6 +116,7 @@ export async function startService(
 /** Kills whatever service this run started and is still running (on failure or Ctrl-C). */
 export function killAll(): void {
   for (const child of running) child.kill('SIGKILL');
+  for (const kill of groups) kill();
 }
 
 export function answers(port: number, timeoutMs = 1000): Promise<boolean> {
@@ -153,3 +154,74 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
   });
 }
+
+/**
+ * The README's `npm start` in this checkout, in a process group of its own as a terminal runs it,
+ * until it answers; `stop()` is Ctrl-C (SIGINT to the whole group). Embedded PostgreSQL, no
+ * DATABASE_URL, exactly as a user starts it.
+ */
+export async function npmStart(
+  name: string,
+  env: Record<string, string>,
+): Promise<{
+  startMs: number;
+  stop: () => Promise<{ code: number | null; signal: string | null }>;
+}> {
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  const out = fs.openSync(path.join(LOG_DIR, `${name}.log`), 'w');
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', ...env };
+  delete childEnv.DATABASE_URL;
+  const started = Date.now();
+  const child = spawn('npm', ['start'], {
+    cwd: ROOT,
+    env: childEnv,
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
+  fs.closeSync(out);
+  const group = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
+  groups.add(group);
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let dead = false;
+  void exited.then(() => (dead = true));
+  const port = Number(env.PORT);
+  while (!(await answers(port))) {
+    if (dead)
+      throw new Error(`npm start (${name}) exited before answering; see ${LOG_DIR}/${name}.log`);
+    if (Date.now() - started > 240_000) {
+      group();
+      throw new Error(`npm start (${name}) did not answer in 240 s; see ${LOG_DIR}/${name}.log`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    startMs: Date.now() - started,
+    stop: async () => {
+      process.kill(-child.pid!, 'SIGINT');
+      const timer = setTimeout(group, 30_000);
+      const result = await exited;
+      // npm may return before the service it ran (same group) has drained and stopped PostgreSQL.
+      for (;;) {
+        try {
+          process.kill(-child.pid!, 0);
+        } catch {
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      clearTimeout(timer);
+      groups.delete(group);
+      return result;
+    },
+  };
+}
+
+const groups = new Set<() => void>();
