@@ -3,7 +3,7 @@
 // the embedded PostgreSQL that the service, Studio and the tests share.
 import path from 'node:path';
 import { defineConfig } from 'prisma/config';
-import * as embedded from './scripts/embedded-postgres';
+import * as embedded from './src/db/embedded-postgres';
 
 process.env.PRISMA_SCHEMA_ENGINE_BINARY ??= path.join(
   __dirname,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Client } from 'pg';
-import * as embedded from '../scripts/embedded-postgres';
+import * as embedded from '../src/db/embedded-postgres';
 import { applyMigrations } from '../src/db/database';
 import { ROOT } from './processes';
 

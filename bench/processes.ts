@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { waitForPort } from '../scripts/embedded-postgres';
+import { waitForPort } from '../src/db/embedded-postgres';
 
 export const ROOT = path.resolve(__dirname, '..');
 /** Child output goes here (under the gitignored .data/) so a failed run can be read afterwards. */

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
-import { EmbeddedPostgresError } from '../scripts/embedded-postgres';
-import { describeHolder, freePortNear, isPortTaken } from '../scripts/port-holder';
+import { EmbeddedPostgresError } from './db/embedded-postgres';
+import { describeHolder, freePortNear, isPortTaken } from './db/port-holder';
 import { createApp } from './app.setup';
 import { loggerParams } from './common/logging';
 import { ConfigError, loadConfig } from './config/app-config';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
-import * as embedded from '../scripts/embedded-postgres';
+import * as embedded from '../src/db/embedded-postgres';
 import { afterMessage } from './factories';
 import { startApp } from './setup/test-app';
 import { ROOT, createTestDatabase } from './setup/test-database';

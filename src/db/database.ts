@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Logger } from '@nestjs/common';
-import * as embedded from '../../scripts/embedded-postgres';
+import * as embedded from './embedded-postgres';
 import { AppConfig } from '../config/app-config';
 
 const ROOT = path.resolve(__dirname, '..', '..');

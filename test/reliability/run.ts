@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Client } from 'pg';
-import * as embedded from '../../scripts/embedded-postgres';
+import * as embedded from '../../src/db/embedded-postgres';
 import { DERIVED, makeEvent } from './events';
 import { Attempt, Sender, outcomes, sleep } from './sender';
 import {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Client } from 'pg';
-import * as embedded from '../../scripts/embedded-postgres';
+import * as embedded from '../../src/db/embedded-postgres';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 /** The tests' own embedded cluster, apart from the one `npm start` uses. */

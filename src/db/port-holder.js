@@ -3,7 +3,7 @@
 // /proc/net/tcp{,6} gives the listening socket's inode and /proc/<pid>/fd the process that has
 // it open; `ss -ltnp` is asked when /proc cannot tell (another user's process). Null when
 // nothing can tell: the caller still names the port and what to do.
-// Plain CommonJS, beside embedded-postgres.js, so both it and src/main.ts can use it.
+// Plain CommonJS, beside embedded-postgres.js, which uses it as src/main.ts does.
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 
