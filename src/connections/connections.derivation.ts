@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PoolClient } from 'pg';
+import { unnestRows } from '../db/unnest';
 import { DerivationRunner } from '../ingest/derivation-runner.service';
 import { DerivationStep } from '../ingest/derivation-step';
 import { ConnectionDetail, ConnectionRow } from '../ingest/cometchat-event';
@@ -41,40 +42,42 @@ async function lockUsers(tx: PoolClient, rows: Row[]): Promise<void> {
 }
 
 async function insertConnectionEvents(tx: PoolClient, rows: Row[]): Promise<void> {
+  const x = unnestRows(rows, {
+    app_id: ['text', (r) => r.appId],
+    uid: ['text', (r) => r.uid],
+    action: ['text', (r) => r.action],
+    at_ms: ['float8', (r) => r.at],
+    status: ['text', (r) => r.status],
+    session_key: ['text', (r) => r.sessionKey],
+    device_id: ['text', (r) => r.deviceId],
+    platform: ['text', (r) => r.platform],
+    user_agent: ['text', (r) => r.userAgent],
+    sdk_version: ['text', (r) => r.sdkVersion],
+    api_version: ['text', (r) => r.apiVersion],
+    origin: ['text', (r) => r.origin],
+    connected_at_ms: ['float8', (r) => r.connectedAt],
+    open_sessions_json: [
+      'text',
+      (r) =>
+        r.openConnections === null
+          ? null
+          : JSON.stringify(r.openConnections.map((c) => c.sessionKey)),
+    ],
+    last_active_at_ms: ['float8', (r) => r.lastActiveAt],
+    event_id: ['bigint', (r) => r.eventId],
+  });
   await tx.query(
     `INSERT INTO connection_events (app_id, uid, action, at, status, session_key, device_id, platform,
                                     user_agent, sdk_version, api_version, origin,
                                     connected_at, open_sessions, last_active_at, event_id)
-     SELECT a, u, act, to_timestamp(t / 1000.0), st, sk, d, p, ua, sv, av, o, to_timestamp(ca / 1000.0),
-            CASE WHEN os IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(os::jsonb)) END,
-            to_timestamp(la / 1000.0), e
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::text[],
-                   $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::float8[],
-                   $14::text[], $15::float8[], $16::bigint[])
-            AS x(a, u, act, t, st, sk, d, p, ua, sv, av, o, ca, os, la, e)
+     SELECT app_id, uid, action, to_timestamp(at_ms / 1000.0), status, session_key, device_id, platform,
+            user_agent, sdk_version, api_version, origin, to_timestamp(connected_at_ms / 1000.0),
+            CASE WHEN open_sessions_json IS NULL THEN NULL
+                 ELSE ARRAY(SELECT jsonb_array_elements_text(open_sessions_json::jsonb)) END,
+            to_timestamp(last_active_at_ms / 1000.0), event_id
+       FROM ${x.sql}
      ON CONFLICT DO NOTHING`,
-    [
-      rows.map((r) => r.appId),
-      rows.map((r) => r.uid),
-      rows.map((r) => r.action),
-      rows.map((r) => r.at),
-      rows.map((r) => r.status),
-      rows.map((r) => r.sessionKey),
-      rows.map((r) => r.deviceId),
-      rows.map((r) => r.platform),
-      rows.map((r) => r.userAgent),
-      rows.map((r) => r.sdkVersion),
-      rows.map((r) => r.apiVersion),
-      rows.map((r) => r.origin),
-      rows.map((r) => r.connectedAt),
-      rows.map((r) =>
-        r.openConnections === null
-          ? null
-          : JSON.stringify(r.openConnections.map((c) => c.sessionKey)),
-      ),
-      rows.map((r) => r.lastActiveAt),
-      rows.map((r) => r.eventId),
-    ],
+    x.values,
   );
 }
 
@@ -148,15 +151,28 @@ async function upsertSessions(tx: PoolClient, rows: Row[]): Promise<void> {
     (s) => [s.appId, s.uid, s.sessionKey].join('\u0000'),
     mergeSessions,
   );
+  const x = unnestRows(sessions, {
+    app_id: ['text', (r) => r.appId],
+    uid: ['text', (r) => r.uid],
+    session_key: ['text', (r) => r.sessionKey],
+    device_id: ['text', (r) => r.deviceId],
+    platform: ['text', (r) => r.platform],
+    user_agent: ['text', (r) => r.userAgent],
+    sdk_version: ['text', (r) => r.sdkVersion],
+    api_version: ['text', (r) => r.apiVersion],
+    origin: ['text', (r) => r.origin],
+    connected_at_ms: ['float8', (r) => r.connectedAt],
+    disconnected_at_ms: ['float8', (r) => r.disconnectedAt],
+    opened_by: ['text', (r) => r.openedBy],
+  });
   await tx.query(
     `INSERT INTO sessions (app_id, uid, session_key, device_id, platform, user_agent, sdk_version,
                            api_version, origin, connected_at, disconnected_at, closed_by, opened_by)
-     SELECT a, u, sk, d, p, ua, sv, av, o, to_timestamp(ca / 1000.0), to_timestamp(da / 1000.0),
-            CASE WHEN da IS NULL THEN NULL ELSE 'event' END, ob
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                   $8::text[], $9::text[], $10::float8[], $11::float8[], $12::text[])
-            AS x(a, u, sk, d, p, ua, sv, av, o, ca, da, ob)
-      ORDER BY a, u, sk
+     SELECT app_id, uid, session_key, device_id, platform, user_agent, sdk_version, api_version, origin,
+            to_timestamp(connected_at_ms / 1000.0), to_timestamp(disconnected_at_ms / 1000.0),
+            CASE WHEN disconnected_at_ms IS NULL THEN NULL ELSE 'event' END, opened_by
+       FROM ${x.sql}
+      ORDER BY app_id, uid, session_key
      ON CONFLICT (app_id, uid, session_key) DO UPDATE SET
         ${['device_id', 'platform', 'user_agent', 'sdk_version', 'api_version', 'origin'].map(detailUpdate).join(',\n        ')},
         connected_at = CASE
@@ -169,20 +185,7 @@ async function upsertSessions(tx: PoolClient, rows: Row[]): Promise<void> {
           WHEN sessions.closed_by = 'event' THEN LEAST(sessions.disconnected_at, EXCLUDED.disconnected_at)
           ELSE EXCLUDED.disconnected_at END,
         closed_by = COALESCE(EXCLUDED.closed_by, sessions.closed_by)`,
-    [
-      sessions.map((s) => s.appId),
-      sessions.map((s) => s.uid),
-      sessions.map((s) => s.sessionKey),
-      sessions.map((s) => s.deviceId),
-      sessions.map((s) => s.platform),
-      sessions.map((s) => s.userAgent),
-      sessions.map((s) => s.sdkVersion),
-      sessions.map((s) => s.apiVersion),
-      sessions.map((s) => s.origin),
-      sessions.map((s) => s.connectedAt),
-      sessions.map((s) => s.disconnectedAt),
-      sessions.map((s) => s.openedBy),
-    ],
+    x.values,
   );
 }
 
@@ -219,24 +222,26 @@ async function upsertPresence(tx: PoolClient, rows: Row[]): Promise<void> {
     (p) => `${p.appId}\u0000${p.uid}`,
     (a, b) => ({ ...later(a, b), lastActiveAt: maxOf(a.lastActiveAt, b.lastActiveAt) }),
   );
+  const x = unnestRows(users, {
+    app_id: ['text', (p) => p.appId],
+    uid: ['text', (p) => p.uid],
+    status: ['text', (p) => p.status],
+    status_at_ms: ['float8', (p) => p.statusAt],
+    last_active_at_ms: ['float8', (p) => p.lastActiveAt],
+  });
   await tx.query(
     `INSERT INTO presence (app_id, uid, status, status_at, last_seen_at, last_active_at)
-     SELECT a, u, st, to_timestamp(t / 1000.0), to_timestamp(t / 1000.0), to_timestamp(la / 1000.0)
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[]) AS x(a, u, st, t, la)
-      ORDER BY a, u
+     SELECT app_id, uid, status, to_timestamp(status_at_ms / 1000.0), to_timestamp(status_at_ms / 1000.0),
+            to_timestamp(last_active_at_ms / 1000.0)
+       FROM ${x.sql}
+      ORDER BY app_id, uid
      ON CONFLICT (app_id, uid) DO UPDATE SET
         status = CASE WHEN (EXCLUDED.status_at, EXCLUDED.status) > (presence.status_at, presence.status)
                       THEN EXCLUDED.status ELSE presence.status END,
         status_at = GREATEST(presence.status_at, EXCLUDED.status_at),
         last_seen_at = GREATEST(presence.last_seen_at, EXCLUDED.last_seen_at),
         last_active_at = GREATEST(presence.last_active_at, EXCLUDED.last_active_at)`,
-    [
-      users.map((p) => p.appId),
-      users.map((p) => p.uid),
-      users.map((p) => p.status),
-      users.map((p) => p.statusAt),
-      users.map((p) => p.lastActiveAt),
-    ],
+    x.values,
   );
 }
 
@@ -262,13 +267,26 @@ async function closeVanishedSessions(tx: PoolClient, rows: Row[]): Promise<void>
     r,
     ...(r.openConnections ?? []).map((c) => ({ ...r, sessionKey: c.sessionKey })),
   ]);
+  const batchUsers = unnestRows(users, {
+    app_id: ['text', (u) => u.appId],
+    uid: ['text', (u) => u.uid],
+    from_ms: ['float8', (u) => u.from],
+  });
+  const batchSessions = unnestRows(
+    listed,
+    {
+      app_id: ['text', (r) => r.appId],
+      uid: ['text', (r) => r.uid],
+      session_key: ['text', (r) => r.sessionKey],
+    },
+    'x',
+    4,
+  );
   await tx.query(
     `WITH batch_users AS (
-       SELECT a AS app_id, u AS uid, to_timestamp(t / 1000.0) AS from_at
-         FROM unnest($1::text[], $2::text[], $3::float8[]) AS x(a, u, t)
+       SELECT app_id, uid, to_timestamp(from_ms / 1000.0) AS from_at FROM ${batchUsers.sql}
      ), batch_sessions AS (
-       SELECT DISTINCT a AS app_id, u AS uid, k AS session_key
-         FROM unnest($4::text[], $5::text[], $6::text[]) AS x(a, u, k)
+       SELECT DISTINCT app_id, uid, session_key FROM ${batchSessions.sql}
      ), candidates AS (
        SELECT s.app_id, s.uid, s.session_key, s.disconnected_at,
               GREATEST(s.connected_at,
@@ -293,14 +311,7 @@ async function closeVanishedSessions(tx: PoolClient, rows: Row[]): Promise<void>
        FROM inferred i
       WHERE s.app_id = i.app_id AND s.uid = i.uid AND s.session_key = i.session_key
         AND i.disconnected_at IS DISTINCT FROM i.gone_at`,
-    [
-      users.map((u) => u.appId),
-      users.map((u) => u.uid),
-      users.map((u) => u.from),
-      listed.map((r) => r.appId),
-      listed.map((r) => r.uid),
-      listed.map((r) => r.sessionKey),
-    ],
+    [...batchUsers.values, ...batchSessions.values],
   );
 }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PoolClient } from 'pg';
+import { unnestRows } from '../db/unnest';
 import { DerivationRunner } from '../ingest/derivation-runner.service';
 import { DerivationStep } from '../ingest/derivation-step';
 import { ReceiptRow } from '../ingest/cometchat-event';
@@ -47,7 +48,8 @@ export const writeReceipts: DerivedRowsWriter = async (tx, events) => {
   if (newMessages.length > 0) {
     const waiting = await tx.query<{ app_id: string; message_id: string; reader: string }>(
       `SELECT r.app_id, r.message_id, r.reader
-         FROM receipts r JOIN unnest($1::text[], $2::text[]) AS x(a, m) ON r.app_id = x.a AND r.message_id = x.m
+         FROM receipts r JOIN unnest($1::text[], $2::text[]) AS x(app_id, message_id)
+              ON r.app_id = x.app_id AND r.message_id = x.message_id
         WHERE NOT r.implied`,
       [newMessages.map((m) => m[0]), newMessages.map((m) => m[1])],
     );
@@ -67,15 +69,16 @@ async function lockMessagesAndConversations(tx: PoolClient, messages: string[][]
   const params = [messages.map((m) => m[0]), messages.map((m) => m[1])];
   await tx.query(
     `SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
-       FROM (SELECT DISTINCT json_build_array('message', a, i)::text AS k
-               FROM unnest($1::text[], $2::text[]) AS u(a, i)) keys
+       FROM (SELECT DISTINCT json_build_array('message', app_id, message_id)::text AS k
+               FROM unnest($1::text[], $2::text[]) AS u(app_id, message_id)) keys
       ORDER BY k`,
     params,
   );
   await tx.query(
     `SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
        FROM (SELECT DISTINCT json_build_array('conversation', m.app_id, m.conversation_id)::text AS k
-               FROM messages m JOIN unnest($1::text[], $2::text[]) AS u(a, i) ON m.app_id = u.a AND m.id = u.i) keys
+               FROM messages m JOIN unnest($1::text[], $2::text[]) AS u(app_id, message_id)
+                    ON m.app_id = u.app_id AND m.id = u.message_id) keys
       ORDER BY k`,
     params,
   );
@@ -86,39 +89,45 @@ async function fillInMessageFields(tx: PoolClient, messages: string[][]): Promis
     `UPDATE receipts x
         SET sent_at = m.sent_at, conversation_id = m.conversation_id, message_sender = m.sender,
             receiver_type = m.receiver_type, latency_ms = ${LATENCY}
-       FROM messages m JOIN unnest($1::text[], $2::text[]) AS n(a, i) ON m.app_id = n.a AND m.id = n.i
+       FROM messages m JOIN unnest($1::text[], $2::text[]) AS n(app_id, message_id)
+            ON m.app_id = n.app_id AND m.id = n.message_id
       WHERE x.app_id = m.app_id AND x.message_id = m.id AND x.sent_at IS NULL`,
     [messages.map((m) => m[0]), messages.map((m) => m[1])],
   );
 }
 
 async function insertExplicit(tx: PoolClient, rows: Row[]): Promise<void> {
+  const u = unnestRows(
+    rows,
+    {
+      app_id: ['text', (r) => r.appId],
+      message_id: ['text', (r) => r.messageId],
+      reader: ['text', (r) => r.reader],
+      kind: ['text', (r) => r.kind],
+      at_ms: ['float8', (r) => r.at],
+      receiver_type: ['text', (r) => r.receiverType],
+      receiver: ['text', (r) => r.receiver],
+      message_sender: ['text', (r) => r.messageSender],
+      event_id: ['bigint', (r) => r.eventId],
+    },
+    'u',
+  );
   await tx.query(
     `INSERT INTO receipts (app_id, message_id, reader, kind, at, implied, receiver_type, receiver,
                            message_sender, conversation_id, sent_at, latency_ms, event_id)
-     SELECT x.a, x.mid, x.rd, x.k, x.at, false, COALESCE(m.receiver_type, x.rt), x.rc,
-            COALESCE(m.sender, x.ms), m.conversation_id, m.sent_at,
-            CASE WHEN m.sent_at IS NULL THEN NULL ELSE ${LATENCY} END, x.e
-       FROM (SELECT a, mid, rd, k, to_timestamp(t / 1000.0) AS at, rt, rc, ms, e
-               FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[],
-                           $7::text[], $8::text[], $9::bigint[]) AS u(a, mid, rd, k, t, rt, rc, ms, e)) x
-       LEFT JOIN messages m ON m.app_id = x.a AND m.id = x.mid
-      ORDER BY x.a, x.mid, x.rd, x.k
+     SELECT x.app_id, x.message_id, x.reader, x.kind, x.at, false, COALESCE(m.receiver_type, x.receiver_type),
+            x.receiver, COALESCE(m.sender, x.message_sender), m.conversation_id, m.sent_at,
+            CASE WHEN m.sent_at IS NULL THEN NULL ELSE ${LATENCY} END, x.event_id
+       FROM (SELECT app_id, message_id, reader, kind, to_timestamp(at_ms / 1000.0) AS at, receiver_type,
+                    receiver, message_sender, event_id
+               FROM ${u.sql}) x
+       LEFT JOIN messages m ON m.app_id = x.app_id AND m.id = x.message_id
+      ORDER BY x.app_id, x.message_id, x.reader, x.kind
      ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE
         SET at = EXCLUDED.at, implied = false, latency_ms = EXCLUDED.latency_ms, event_id = EXCLUDED.event_id,
             receiver = COALESCE(receipts.receiver, EXCLUDED.receiver)
       WHERE EXCLUDED.at < receipts.at OR (receipts.implied AND EXCLUDED.at <= receipts.at)`,
-    [
-      rows.map((r) => r.appId),
-      rows.map((r) => r.messageId),
-      rows.map((r) => r.reader),
-      rows.map((r) => r.kind),
-      rows.map((r) => r.at),
-      rows.map((r) => r.receiverType),
-      rows.map((r) => r.receiver),
-      rows.map((r) => r.messageSender),
-      rows.map((r) => r.eventId),
-    ],
+    u.values,
   );
 }
 
@@ -131,8 +140,8 @@ async function implyDeliveryOfUnknownMessages(tx: PoolClient, reads: Row[]): Pro
   await tx.query(
     `INSERT INTO receipts (app_id, message_id, reader, kind, at, implied, receiver_type, receiver, message_sender)
      SELECT r.app_id, r.message_id, r.reader, 'delivered', r.at, true, r.receiver_type, r.receiver, r.message_sender
-       FROM receipts r JOIN unnest($1::text[], $2::text[], $3::text[]) AS u(a, mid, rd)
-            ON r.app_id = u.a AND r.message_id = u.mid AND r.reader = u.rd AND r.kind = 'read'
+       FROM receipts r JOIN unnest($1::text[], $2::text[], $3::text[]) AS u(app_id, message_id, reader)
+            ON r.app_id = u.app_id AND r.message_id = u.message_id AND r.reader = u.reader AND r.kind = 'read'
       WHERE r.sent_at IS NULL
       ORDER BY r.app_id, r.message_id, r.reader
      ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE SET at = EXCLUDED.at, implied = true, event_id = NULL
@@ -166,10 +175,11 @@ async function implyEarlier(tx: PoolClient, sources: string[][]): Promise<void> 
     `WITH src AS (
        SELECT r.app_id, r.message_id, r.reader, r.at, r.sent_at, r.conversation_id, t.kind,
               r.kind = 'read' AND t.kind = 'delivered' AS include_self
-         FROM unnest($1::text[], $2::text[], $3::text[]) AS u(a, mid, rd)
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS u(app_id, message_id, reader)
          CROSS JOIN LATERAL (
            SELECT * FROM receipts r
-            WHERE r.app_id = u.a AND r.message_id = u.mid AND r.reader = u.rd AND r.sent_at IS NOT NULL
+            WHERE r.app_id = u.app_id AND r.message_id = u.message_id AND r.reader = u.reader
+              AND r.sent_at IS NOT NULL
            OFFSET 0) r
          JOIN (VALUES ('delivered'), ('read')) AS t(kind) ON t.kind = r.kind OR r.kind = 'read'
      ), targets AS (
@@ -199,7 +209,8 @@ async function implyEarlier(tx: PoolClient, sources: string[][]): Promise<void> 
 async function implyFromLater(tx: PoolClient, messages: string[][]): Promise<void> {
   await tx.query(
     `WITH fresh AS MATERIALIZED (
-       SELECT m.* FROM messages m JOIN unnest($1::text[], $2::text[]) AS u(a, i) ON m.app_id = u.a AND m.id = u.i
+       SELECT m.* FROM messages m JOIN unnest($1::text[], $2::text[]) AS u(app_id, message_id)
+                 ON m.app_id = u.app_id AND m.id = u.message_id
      ), targets AS (
        SELECT f.app_id, f.id AS message_id, r.reader, t.kind, min(r.at) AS at
          FROM fresh f
@@ -240,12 +251,20 @@ export const writeGroupReceipts: DerivedRowsWriter = async (tx, events) => {
     },
   );
   if (rows.length === 0) return;
+  const x = unnestRows(rows, {
+    app_id: ['text', (r) => r.appId],
+    message_id: ['text', (r) => r.messageId],
+    kind: ['text', (r) => r.kind],
+    at_ms: ['float8', (r) => r.at],
+    event_id: ['bigint', (r) => r.eventId],
+    message_sender: ['text', (r) => r.messageSender],
+    receiver: ['text', (r) => r.receiver],
+  });
   // The earliest time wins; the message's sender and group are kept from whichever names them.
   await tx.query(
     `INSERT INTO group_receipts (app_id, message_id, kind, at, event_id, message_sender, receiver)
      SELECT app_id, message_id, kind, to_timestamp(at_ms / 1000.0), event_id, message_sender, receiver
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::bigint[], $6::text[], $7::text[])
-            AS x(app_id, message_id, kind, at_ms, event_id, message_sender, receiver)
+       FROM ${x.sql}
       ORDER BY app_id, message_id, kind
      ON CONFLICT (app_id, message_id, kind) DO UPDATE
         SET at = LEAST(group_receipts.at, EXCLUDED.at),
@@ -253,15 +272,7 @@ export const writeGroupReceipts: DerivedRowsWriter = async (tx, events) => {
                             THEN EXCLUDED.event_id ELSE group_receipts.event_id END,
             message_sender = COALESCE(group_receipts.message_sender, EXCLUDED.message_sender),
             receiver = COALESCE(group_receipts.receiver, EXCLUDED.receiver)`,
-    [
-      rows.map((r) => r.appId),
-      rows.map((r) => r.messageId),
-      rows.map((r) => r.kind),
-      rows.map((r) => r.at),
-      rows.map((r) => r.eventId),
-      rows.map((r) => r.messageSender),
-      rows.map((r) => r.receiver),
-    ],
+    x.values,
   );
 };
 
