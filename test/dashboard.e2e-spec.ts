@@ -157,6 +157,13 @@ if (!canDrive) {
       text: await formatMs(delivery.p50Ms),
     });
     expect((await shown(page, 'delivery-count')).value).toBe(String(delivery.count));
+    // Derivation caught up before the page loaded (the API waits for it): nothing waiting.
+    const health = (await app.inject({ method: 'GET', url: '/health' })).json<{
+      details: { derivation: { backlog: number; lagMs: number } };
+    }>();
+    expect(health.details.derivation.backlog).toBe(0);
+    expect(await shown(page, 'derivation-backlog')).toEqual({ value: '0', text: '0 events' });
+    expect((await shown(page, 'derivation-lag')).text).toBe('oldest waiting 0 ms');
 
     const charted = await page.evaluate(() => {
       const charts = (globalThis as unknown as InPage).dashboard.charts;

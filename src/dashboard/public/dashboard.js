@@ -163,6 +163,26 @@
     });
   }
 
+  /** Backlog and lag of derivation, from /health (public; 503 when not ready, still a body). */
+  async function showDerivation() {
+    const health = await fetch(new URL('/health', window.location.origin))
+      .then((r) => r.json())
+      .catch(() => null);
+    const status = health?.details?.derivation;
+    if (!status || status.backlog === undefined) {
+      show('derivation-backlog', null, '–');
+      show('derivation-lag', null, 'unknown');
+      return;
+    }
+    show('derivation-backlog', status.backlog, `${formatCount(status.backlog)} events`);
+    show(
+      'derivation-lag',
+      status.lagMs,
+      `${status.degraded ? 'behind: ' : ''}oldest waiting ${formatMs(status.lagMs)}` +
+        (status.failed > 0 ? ` · ${formatCount(status.failed)} failed` : ''),
+    );
+  }
+
   async function refresh() {
     if (refreshing || needsKey || !window.Chart) return;
     refreshing = true;
@@ -186,6 +206,7 @@
       show('read-count', read.count, `${formatCount(read.count)} read receipts`);
       show('delivery-p50', delivery.p50Ms, formatMs(delivery.p50Ms));
       show('delivery-count', delivery.count, `${formatCount(delivery.count)} delivery receipts`);
+      await showDerivation();
 
       chart('concurrency-chart', {
         type: 'bar',
