@@ -4,6 +4,7 @@ import { SimEvent, TrafficModel } from '../scripts/traffic-model';
 import { DerivationRunner } from '../src/ingest/derivation-runner.service';
 import { requeueForRederive } from '../src/ingest/rederive';
 import { afterMessage, currentReceipt, legacyConnection } from './factories';
+import { fillPath, isPublicRoute, listRoutes } from './setup/routes';
 import {
   resetDatabase,
   rows,
@@ -186,6 +187,25 @@ describe('ingest as a log', () => {
         }
       } finally {
         await front.close();
+      }
+    });
+
+    it('covers every query route that answers from derived state', async () => {
+      const app = await startApp();
+      try {
+        const queries = listRoutes(app).filter(
+          (r) => r.method === 'GET' && !isPublicRoute(r) && !r.url.startsWith('/events'),
+        );
+        expect(queries.length).toBeGreaterThanOrEqual(9);
+        for (const route of queries) {
+          const res = await app.inject({ method: 'GET', url: fillPath(route.url) });
+          expect({ url: route.url, header: res.headers['x-derivation'] }).toEqual({
+            url: route.url,
+            header: 'fresh',
+          });
+        }
+      } finally {
+        await app.close();
       }
     });
 
