@@ -96,6 +96,23 @@ async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
   }
 }
 
+/**
+ * Waits until derivation has taken every acked event (the running instance derives in the
+ * background, events a killed one acked included); returns how long that took.
+ */
+async function derivationDrained(timeoutMs = 60_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const [{ n }] = await query<{ n: number }>(`SELECT count(*)::int AS n FROM derivation_queue`);
+    if (n === 0) return Date.now() - started;
+    check(
+      Date.now() - started < timeoutMs,
+      `${n} events still await derivation after ${timeoutMs} ms`,
+    );
+    await sleep(50);
+  }
+}
+
 /** Raw rows per sent event, by the reliabilityId every body carries. */
 async function storedCounts(tag: string): Promise<Map<string, number>> {
   const found = await query<{ rid: string; n: number }>(
@@ -187,8 +204,10 @@ async function crash(): Promise<void> {
     (a, i) => a.status === 200 && a.duplicate && a.eventId === before[i].eventId,
   ).length;
   await sender.finish();
+  const drainedMs = await derivationDrained();
   await stopGracefully(second);
   await figures('crash', 'crash', sender, startedAt, [
+    `derivation backlog drained ${drainedMs} ms after the last answer`,
     `SIGKILL after ${ackedBefore} acks; restarted and answering after ${downMs} ms (start-up ${second.startMs} ms)`,
     `${before.length} events acknowledged before the kill, delivered again: ${recognised} answered 200 "duplicate": true with their first eventId`,
   ]);
@@ -217,11 +236,13 @@ async function outage(): Promise<void> {
   const alive = service.child.exitCode === null && service.child.signalCode === null;
   const readyAfter = await readiness(PORT);
   await sender.finish();
+  const drainedMs = await derivationDrained();
   await stopGracefully(service);
 
   const during = sender.attempts.filter((a) => a.startedAt >= downAt && a.endedAt <= upAt);
   const slowest = Math.max(0, ...during.map((a) => a.endedAt - a.startedAt));
   await figures('outage', 'outage', sender, startedAt, [
+    `derivation backlog drained ${drainedMs} ms after the last answer`,
     `PostgreSQL down ${upAt - downAt} ms (+${backAt - upAt} ms to start): answers meanwhile ${JSON.stringify(outcomes(during))}, slowest ${slowest} ms; /health ${ready} during, ${readyAfter} after; same process throughout: ${alive}`,
   ]);
   check(during.length > 0, 'no request was made while the database was down');
@@ -262,8 +283,10 @@ async function sigterm(): Promise<void> {
   const second = await start('sigterm-2');
   await sleep(1500);
   await sender.finish();
+  const drainedMs = await derivationDrained();
   await stopGracefully(second);
   await figures('sigterm', 'sigterm', sender, startedAt, [
+    `derivation backlog drained ${drainedMs} ms after the last answer`,
     `SIGTERM: exit code ${code} after ${drainMs} ms; in flight at the signal ${inFlight.length}, answered ${inFlightAnswered}` +
       ` ${JSON.stringify(outcomes(inFlight))}; answered 200 but not committed ${notCommitted}; committed but unanswered ${unanswered}`,
   ]);
