@@ -5,6 +5,7 @@ import { isCausedByValues, isConnectionError } from '../db/database-errors';
 import { preparing } from '../db/prepared';
 import { MetricsService } from '../metrics/metrics.service';
 import { readCometChatEvent } from './cometchat-event';
+import { parseJson } from './payload-reader';
 import { DERIVATION_ORDER, DerivationStep } from './derivation-step';
 import { IngestWriter } from './ingest-writer.service';
 import { StoredEvent } from './stored-event';
@@ -300,7 +301,7 @@ async function load(
   const unreadable: { eventId: string; error: string }[] = [];
   for (const row of rows) {
     try {
-      events.push({ ...readCometChatEvent(JSON.parse(row.body)), eventId: row.id });
+      events.push({ ...readCometChatEvent(parseJson(row.body)), eventId: row.id });
     } catch (error) {
       unreadable.push({ eventId: row.id, error: (error as Error).message });
     }

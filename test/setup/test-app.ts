@@ -25,8 +25,16 @@ export async function startApp(
 
 const TABLES = [...INGEST_TABLES, 'rejected_events'];
 
+/** Empties every table; a running app's derivation loop may hold some of them, so deadlocks retry. */
 export async function resetDatabase(): Promise<void> {
-  await withDb((db) => db.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY`));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await withDb((db) => db.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY`));
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+    }
+  }
 }
 
 export async function withDb<T>(work: (db: Client) => Promise<T>): Promise<T> {
