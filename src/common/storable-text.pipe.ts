@@ -1,4 +1,5 @@
-import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
+import { ArgumentMetadata, Injectable, PipeTransform } from '@nestjs/common';
+import { BadQueryParameterError } from './bad-query-parameter.error';
 
 /**
  * Query and path values go to PostgreSQL as text, which holds neither NUL nor unpaired surrogates:
@@ -11,12 +12,11 @@ export class StorableTextPipe implements PipeTransform {
     if (metadata.type !== 'query' && metadata.type !== 'param') return value;
     const field = unstorable(value, metadata.data ?? '');
     if (field !== null) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: `${field || metadata.type} must not contain NUL or unpaired surrogate characters`,
-        field: field || metadata.type,
-      });
+      const name = field || metadata.type;
+      throw new BadQueryParameterError(
+        name,
+        `${name} must not contain NUL or unpaired surrogate characters`,
+      );
     }
     return value;
   }

@@ -1,4 +1,5 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { BadQueryParameterError } from '../common/bad-query-parameter.error';
 import { assertRange } from '../common/query-params';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../db/prisma.service';
@@ -235,12 +236,10 @@ function filters(kind: ReceiptKind, q: LatencyQueryDto): Prisma.Sql {
 }
 
 function tooManyBuckets(interval: LatencyInterval, buckets: number): never {
-  throw new BadRequestException({
-    statusCode: 400,
-    error: 'Bad Request',
-    message: `interval=${interval} would give ${buckets} buckets, more than ${MAX_SERIES_BUCKETS}: narrow from/to or use a longer interval`,
-    field: 'interval',
-  });
+  throw new BadQueryParameterError(
+    'interval',
+    `interval=${interval} would give ${buckets} buckets, more than ${MAX_SERIES_BUCKETS}: narrow from/to or use a longer interval`,
+  );
 }
 
 function toStats(r: StatsRow): LatencyStatsDto {
