@@ -43,7 +43,9 @@ export async function createApp(
   });
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
-    if (closing) void reply.header('connection', 'close');
+    if (closing) {
+      void reply.header('connection', 'close');
+    }
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(

@@ -129,8 +129,9 @@ describe('GET /analytics/concurrency', () => {
     app = await startApp();
     await resetDatabase();
     // shuffled: the answer must not depend on arrival order
-    for (const body of [...TIMELINE].reverse())
+    for (const body of [...TIMELINE].reverse()) {
       expect((await post(app, body)).statusCode).toBe(200);
+    }
   });
   afterAll(() => app.close());
 

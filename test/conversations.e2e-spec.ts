@@ -45,7 +45,7 @@ describe('GET /analytics/conversations', () => {
         at: T + 26,
       }),
     );
-    for (const id of ['4', '5'])
+    for (const id of ['4', '5']) {
       await post(
         afterMessage({
           id,
@@ -55,6 +55,7 @@ describe('GET /analytics/conversations', () => {
           sentAt: T + 30,
         }),
       );
+    }
     await post(afterMessage({ id: '6', sender: 'cat', receiver: 'dan', sentAt: T + 3600 }));
   });
   afterAll(() => app.close());
@@ -125,8 +126,9 @@ describe('GET /analytics/conversations', () => {
       ['31', T2],
       ['32', T2 + 10],
       ['33', T2 + 20],
-    ] as const)
+    ] as const) {
       await post(afterMessage({ id, ...pair, sentAt: at }));
+    }
     await post(afterMessage({ id: '34', sender: 'hal', receiver: 'gil', sentAt: T2 + 30 }));
     // 31 read after 2 s; 34 (hal's, deleted later) read after 100 s.
     await post(

@@ -14,7 +14,9 @@ const appUrl = (options?: string) => {
   const url = new URL(testDatabaseUrl());
   url.username = ROLE;
   url.password = PASSWORD;
-  if (options) url.searchParams.set('options', options);
+  if (options) {
+    url.searchParams.set('options', options);
+  }
   return url.toString();
 };
 
@@ -270,7 +272,9 @@ describe('database faults answer 503, never 400', () => {
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > until) throw new Error('timed out waiting');
+    if (Date.now() > until) {
+      throw new Error('timed out waiting');
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

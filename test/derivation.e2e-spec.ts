@@ -44,7 +44,9 @@ async function derivedState(): Promise<Record<string, unknown[]>> {
       derivation_failures: `SELECT app_id, event_id FROM derivation_failures ORDER BY 1, 2`,
     };
     const state: Record<string, unknown[]> = {};
-    for (const [name, sql] of Object.entries(tables)) state[name] = (await db.query(sql)).rows;
+    for (const [name, sql] of Object.entries(tables)) {
+      state[name] = (await db.query(sql)).rows;
+    }
     return state;
   });
 }
@@ -141,7 +143,9 @@ describe('ingest as a log', () => {
             at: 1_800_000_100 + i,
           }),
         ]).flat();
-        for (const body of bodies) expect((await post(apps[0], body)).statusCode).toBe(200);
+        for (const body of bodies) {
+          expect((await post(apps[0], body)).statusCode).toBe(200);
+        }
         const derived = await Promise.all(apps.map((a) => a.get(DerivationRunner).drain()));
         expect(derived.reduce((a, b) => a + b, 0)).toBe(bodies.length);
         expect(derived.filter((n) => n > 0).length).toBeGreaterThan(1);
@@ -287,7 +291,9 @@ describe('ingest as a log', () => {
         seed,
       });
       const events: SimEvent[] = [];
-      for (let e = model.next(); e !== undefined; e = model.next()) events.push(e);
+      for (let e = model.next(); e !== undefined; e = model.next()) {
+        events.push(e);
+      }
       return events;
     };
 

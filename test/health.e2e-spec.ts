@@ -197,7 +197,9 @@ async function insertsWaiting(): Promise<number> {
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
+    if (Date.now() > until) {
+      throw new Error('condition not met in time');
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -37,7 +37,9 @@ describe('latency from the histogram', () => {
         receiverType: group ? 'group' : 'user',
         sentAt,
       });
-      if (i % 17 !== 0) bodies.push(message);
+      if (i % 17 !== 0) {
+        bodies.push(message);
+      }
       for (const reader of group ? ['u8', 'u9'] : [`u${(i % 7) + 1}`]) {
         const delivered = sentAt + Math.round(r() * 5);
         const read = delivered + Math.round(Math.exp(2 + 4 * r()));
@@ -49,7 +51,9 @@ describe('latency from the histogram', () => {
           receiverType: group ? ('group' as const) : ('user' as const),
         };
         bodies.push(build({ ...base, kind: 'delivered', at: delivered }));
-        if (r() < 0.8) bodies.push(build({ ...base, kind: 'read', at: read }));
+        if (r() < 0.8) {
+          bodies.push(build({ ...base, kind: 'read', at: read }));
+        }
       }
     }
     for (let i = 0; i < bodies.length; i += 50) {
@@ -127,9 +131,13 @@ describe('latency from the histogram', () => {
           meanMs: w.meanMs,
         });
         for (const key of ['p50Ms', 'p90Ms', 'p95Ms', 'p99Ms', 'maxMs']) {
-          if (w[key] === null) expect(g[key]).toBeNull();
+          if (w[key] === null) {
+            expect(g[key]).toBeNull();
+          }
           // Both sides round to whole ms: 1% of the exact value plus one ms.
-          else expect(Math.abs(g[key] - w[key])).toBeLessThanOrEqual(w[key] * 0.01 + 1);
+          else {
+            expect(Math.abs(g[key] - w[key])).toBeLessThanOrEqual(w[key] * 0.01 + 1);
+          }
         }
       }
     }

@@ -17,7 +17,9 @@ describe('structured logs', () => {
       write(chunk: Buffer, _encoding, done) {
         raw.push(chunk.toString());
         for (const line of chunk.toString().split('\n')) {
-          if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+          if (line !== '') {
+            lines.push(JSON.parse(line) as Record<string, unknown>);
+          }
         }
         done();
       },

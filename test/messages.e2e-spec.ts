@@ -64,7 +64,9 @@ describe('edits and deletes (GET /messages/:id)', () => {
     ];
     for (const order of orders) {
       await resetDatabase();
-      for (const i of order) expect(await post(events[i])).toMatchObject({ duplicate: false });
+      for (const i of order) {
+        expect(await post(events[i])).toMatchObject({ duplicate: false });
+      }
       expect((await message('7')).json()).toMatchObject({
         sender: 'ann',
         sentAt: iso(T),
@@ -72,7 +74,9 @@ describe('edits and deletes (GET /messages/:id)', () => {
         deletedAt: iso(T + 30),
       });
       // Each action message is kept raw, and is never a message of its own.
-      for (const id of ['8', '9', '10']) expect((await message(id)).statusCode).toBe(404);
+      for (const id of ['8', '9', '10']) {
+        expect((await message(id)).statusCode).toBe(404);
+      }
       expect(await rows(`SELECT count(*)::int AS n FROM webhook_events`)).toEqual([{ n: 4 }]);
     }
   });

@@ -608,7 +608,9 @@ describe('Presence and sessions', () => {
         expect(res.status).toBe(200);
         expect(res.body.totalOnlineMs).toBe(60_000 + 60_000 + 60_000);
         seen.push(...res.body.items.map((i: Body) => i.sessionId));
-        if (res.body.nextCursor === null) break;
+        if (res.body.nextCursor === null) {
+          break;
+        }
         url = `/users/nia/sessions?limit=2&to=${iso(T + 300 * S)}&cursor=${res.body.nextCursor}`;
       }
       expect(seen).toEqual(['c', 'b', 'a']);
@@ -832,7 +834,9 @@ describe('Presence and sessions', () => {
             sent++;
           } else {
             const [gone] = open.splice(Math.floor(random() * open.length), 1);
-            if (random() < 0.125) continue; // lost
+            if (random() < 0.125) {
+              continue;
+            } // lost
             const keys = open.map((o) => o.key);
             events.push({
               at,

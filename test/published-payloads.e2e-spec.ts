@@ -172,7 +172,9 @@ describe('published CometChat sample payloads', () => {
       },
       { messages: 2, receipts: 0, group_receipts: 0, connection_events: 0 },
     ]);
-    for (const answer of answers) expect(answer).toEqual(answers[0]);
+    for (const answer of answers) {
+      expect(answer).toEqual(answers[0]);
+    }
 
     expect((await get(`/messages/1/receipts?${q(CURRENT_APP)}`)).json()).toMatchObject({
       category: 'message',

@@ -20,7 +20,9 @@ describe('query conventions', () => {
       payload: JSON.stringify(body),
     });
   const postAll = async (bodies: object[]) => {
-    for (const body of bodies) expect((await post(body)).statusCode).toBe(200);
+    for (const body of bodies) {
+      expect((await post(body)).statusCode).toBe(200);
+    }
   };
   const session = (uid: string, from: number, to: number | null, appId?: string) => [
     currentConnection({

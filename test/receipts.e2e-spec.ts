@@ -381,8 +381,9 @@ describe('GET /messages/:id/receipts', () => {
       'keeps both receipts raw and the earliest time, whatever arrives first (%s)',
       async (_, times) => {
         await userMessage('50', 'alice', 'bob', SENT);
-        for (const at of times)
+        for (const at of times) {
           expect(await read('50', 'bob', 'alice', at)).toMatchObject({ duplicate: false });
+        }
 
         expect((await receipts('50')).read).toEqual([entry('bob', EARLY, SENT)]);
         expect(
@@ -440,12 +441,13 @@ describe('GET /messages/:id/receipts', () => {
             sentAt: T,
           }),
         );
-        for (const at of times)
+        for (const at of times) {
           expect(
             await post(groupAggregate({ messageId: '52', group: 'hikers', kind: 'readByAll', at })),
           ).toMatchObject({
             duplicate: false,
           });
+        }
         expect((await receipts('52')).summary).toMatchObject({ readByAllAt: iso(T + 4_000) });
         expect(
           await rows(

@@ -152,7 +152,9 @@ describe('npm run replay', () => {
       expect((await post(refused)).statusCode).toBe(400);
       // Enough broken ones that ids pass 9 (paging must follow ids as numbers).
       const broken = Array.from({ length: 11 }, (_, i) => `{"trigger": nope${i}}`);
-      for (const body of broken) expect((await post(body)).statusCode).toBe(400);
+      for (const body of broken) {
+        expect((await post(body)).statusCode).toBe(400);
+      }
       expect(await count('rejected_events')).toBe(12);
 
       // The fix ships.
@@ -217,6 +219,8 @@ describe('npm run replay', () => {
 async function snapshot(): Promise<Record<string, number>> {
   const tables = ['webhook_events', 'messages', 'receipts', 'sessions', 'connection_events'];
   const counts: Record<string, number> = {};
-  for (const table of tables) counts[table] = await count(table);
+  for (const table of tables) {
+    counts[table] = await count(table);
+  }
   return counts;
 }

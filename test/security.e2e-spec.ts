@@ -107,7 +107,9 @@ describe('strangers', () => {
         platform: `${marker}-platform`,
       }),
     ];
-    for (const body of bodies) expect((await post(body)).statusCode).toBe(200);
+    for (const body of bodies) {
+      expect((await post(body)).statusCode).toBe(200);
+    }
     expect((await post({ trigger: 'after_message', appId, data: { id: marker } })).statusCode).toBe(
       400,
     );
@@ -298,7 +300,9 @@ describe('strangers', () => {
               status: true,
             });
             expect(Date.now() - started).toBeLessThan(2500);
-            if (res.statusCode === 200) assertEmpty(url, res.json());
+            if (res.statusCode === 200) {
+              assertEmpty(url, res.json());
+            }
           }
         }
       }

@@ -30,7 +30,9 @@ export function parseQueryTime(value: string): number | null {
     ms = Math.round(n < SECONDS_BELOW ? n * 1000 : n);
   } else {
     const m = ISO_TIME.exec(value);
-    if (!m) return null;
+    if (!m) {
+      return null;
+    }
     const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => Number(v ?? 0));
     const fraction = Number(`0.${m[7] ?? '0'}`);
     const date = new Date(0);
@@ -44,14 +46,17 @@ export function parseQueryTime(value: string): number | null {
       hour > 23 ||
       minute > 59 ||
       second > 59
-    )
+    ) {
       return null;
+    }
     const zone = m[8]?.toUpperCase();
     let offsetMinutes = 0;
     if (zone !== undefined && zone !== 'Z') {
       const digits = zone.slice(1).replace(':', '');
       const [h, min] = [Number(digits.slice(0, 2)), Number(digits.slice(2) || '0')];
-      if (h > 23 || min > 59) return null;
+      if (h > 23 || min > 59) {
+        return null;
+      }
       offsetMinutes = (zone[0] === '-' ? -1 : 1) * (h * 60 + min);
     }
     ms = date.getTime() - offsetMinutes * 60_000;
@@ -62,8 +67,12 @@ export function parseQueryTime(value: string): number | null {
 /** A query time (see parseQueryTime); anything else stays a string and fails IsDate. */
 export function ToDate() {
   return Transform(({ value }: { value: unknown }) => {
-    if (value === undefined || value === '') return undefined;
-    if (typeof value !== 'string') return value;
+    if (value === undefined || value === '') {
+      return undefined;
+    }
+    if (typeof value !== 'string') {
+      return value;
+    }
     const ms = parseQueryTime(value);
     return ms === null ? value : new Date(ms);
   });
@@ -133,7 +142,8 @@ export function effectiveRange(
         : `to leaves no room for the default window before it: the range must lie within ${range}`,
     );
   }
-  if (end > QUERY_LATEST_MS)
+  if (end > QUERY_LATEST_MS) {
     throw new BadQueryParameterError('to', `to (rounded up to its bucket) is after ${range}`);
+  }
   return { from, to, first, end };
 }

@@ -239,7 +239,9 @@ export class PresenceService {
 
   private async openSessions(users: [string, string][]): Promise<Map<string, OpenSessionDto[]>> {
     const byUser = new Map<string, OpenSessionDto[]>();
-    if (users.length === 0) return byUser;
+    if (users.length === 0) {
+      return byUser;
+    }
     const rows = await this.prisma.$queryRaw<SessionRow[]>`
       SELECT s.app_id, s.uid, ${SESSION_COLUMNS}, s.connected_at
         FROM unnest(${users.map((u) => u[0])}::text[], ${users.map((u) => u[1])}::text[]) AS x(a, u)

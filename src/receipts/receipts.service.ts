@@ -83,7 +83,9 @@ export class ReceiptsService {
        UNION
       SELECT app_id FROM group_receipts WHERE message_id = ${messageId}
        ORDER BY app_id`;
-    if (apps.length === 0) throw new NotFoundException(`message ${messageId} is not known`);
+    if (apps.length === 0) {
+      throw new NotFoundException(`message ${messageId} is not known`);
+    }
     if (apps.length > 1) {
       throw new BadQueryParameterError(
         'appId',
