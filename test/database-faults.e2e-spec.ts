@@ -1,7 +1,7 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { afterMessage, legacyConnection, legacyReceipt } from './factories';
 import { resetDatabase, rows, startApp, testDatabaseUrl, withDb } from './setup/test-app';
+import { post } from './setup/http';
 
 /**
  * Real faults, injected into the test database: the app runs as a role of its own (not the
@@ -19,14 +19,6 @@ const appUrl = (options?: string) => {
   }
   return url.toString();
 };
-
-const post = (app: NestFastifyApplication, body: object | string) =>
-  app.inject({
-    method: 'POST',
-    url: '/webhooks/cometchat',
-    headers: { 'content-type': 'application/json' },
-    payload: typeof body === 'string' ? body : JSON.stringify(body),
-  });
 
 const sql = (text: string) => withDb((db) => db.query(text));
 

@@ -1,4 +1,3 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { SimEvent, TrafficModel } from '../scripts/traffic-model';
 import { DerivationRunner } from '../src/ingest/derivation-runner.service';
@@ -12,16 +11,9 @@ import {
   waitForDerivation,
   withDb,
 } from './setup/test-app';
+import { post } from './setup/http';
 
 const HOUR = 3_600_000;
-
-const post = (app: NestFastifyApplication, body: object | string) =>
-  app.inject({
-    method: 'POST',
-    url: '/webhooks/cometchat',
-    headers: { 'content-type': 'application/json' },
-    payload: typeof body === 'string' ? body : JSON.stringify(body),
-  });
 
 /** The raw state of a table, no waiting for derivation. */
 const now = (sql: string) => withDb(async (db) => (await db.query(sql)).rows);
@@ -305,12 +297,7 @@ describe('ingest as a log', () => {
         const app = await startApp({ DERIVE_BATCH: '37', DERIVE_POLL_MS: '10' });
         try {
           for (const e of events) {
-            const res = await app.inject({
-              method: 'POST',
-              url: '/webhooks/cometchat',
-              headers: { 'content-type': e.contentType },
-              payload: e.body,
-            });
+            const res = await post(app, e.body, { 'content-type': e.contentType });
             expect([200, 400]).toContain(res.statusCode);
           }
           const live = await derivedState();
