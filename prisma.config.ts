@@ -17,12 +17,18 @@ process.env.PRISMA_SCHEMA_ENGINE_BINARY ??= path.join(
 const OFFLINE_COMMANDS = new Set(['generate', 'validate', 'format', 'version', '--version', '-v']);
 
 function databaseUrl(): string | undefined {
-  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-  if (OFFLINE_COMMANDS.has(process.argv[2])) return undefined;
+  if (process.env.DATABASE_URL) {
+    return process.env.DATABASE_URL;
+  }
+  if (OFFLINE_COMMANDS.has(process.argv[2])) {
+    return undefined;
+  }
   const { url, startedHere } = embedded.ensure();
   // Leave a server that was already running alone; one started for this command (including a
   // long-running `prisma studio`) goes away with it.
-  if (startedHere) process.on('exit', () => embedded.stop());
+  if (startedHere) {
+    process.on('exit', () => embedded.stop());
+  }
   return url;
 }
 

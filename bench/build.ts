@@ -15,7 +15,9 @@ export async function buildService(): Promise<string> {
   // What the service reads relative to its own root: the scripts, the migrations, its version.
   for (const entry of ['scripts', 'prisma', 'package.json', 'prisma.config.ts']) {
     const link = path.join(dir, entry);
-    if (!fs.existsSync(link)) fs.symlinkSync(path.join(ROOT, entry), link);
+    if (!fs.existsSync(link)) {
+      fs.symlinkSync(path.join(ROOT, entry), link);
+    }
   }
   await run('build', process.execPath, [
     path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),

@@ -55,9 +55,13 @@ export async function runIngest(
         return { ...request, body: payload.body };
       },
       onResponse: (status, body, context) => {
-        if (status !== 200) return;
+        if (status !== 200) {
+          return;
+        }
         acked.indexes.push(context.index as number);
-        if (body.includes('"duplicate":true')) acked.asDuplicate++;
+        if (body.includes('"duplicate":true')) {
+          acked.asDuplicate++;
+        }
       },
     });
 
@@ -95,7 +99,9 @@ async function checkExactlyOnce(
   for (const index of acked.indexes) {
     const payload = payloads.at(index);
     sha256.push(createHash('sha256').update(payload.body).digest('hex'));
-    if (payload.expect) expectations.push(payload.expect);
+    if (payload.expect) {
+      expectations.push(payload.expect);
+    }
   }
   await sql.query('CREATE TEMP TABLE acked (sha256 bytea NOT NULL)');
   await sql.query('CREATE TEMP TABLE acked_rows (tbl text, id text, reader text, kind text)');
@@ -153,5 +159,7 @@ async function checkExactlyOnce(
 }
 
 function* chunks<T>(items: T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+  for (let i = 0; i < items.length; i += size) {
+    yield items.slice(i, i + size);
+  }
 }

@@ -33,7 +33,9 @@ export function start(
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);
-  if (proc.pid === undefined) throw new Error(`could not start ${name}`);
+  if (proc.pid === undefined) {
+    throw new Error(`could not start ${name}`);
+  }
   const exited = new Promise<number | null>((resolve) =>
     proc.once('exit', (code) => resolve(code)),
   );
@@ -58,7 +60,9 @@ export async function listening(child: Child, port: number, timeoutMs = 60_000):
 
 /** SIGTERM, then SIGKILL if it has not exited after graceMs. */
 export async function stop(child: Child, graceMs = 15_000): Promise<void> {
-  if (!running.has(child)) return;
+  if (!running.has(child)) {
+    return;
+  }
   child.proc.kill('SIGTERM');
   const timer = setTimeout(() => child.proc.kill('SIGKILL'), graceMs);
   await child.exited;
@@ -79,7 +83,9 @@ export async function run(
   const child = start(name, command, args, env);
   const code = await child.exited;
   const output = fs.readFileSync(child.log, 'utf8');
-  if (code !== 0) throw new Error(`${name} failed (${code}):\n${tail(child.log)}`);
+  if (code !== 0) {
+    throw new Error(`${name} failed (${code}):\n${tail(child.log)}`);
+  }
   return output;
 }
 

@@ -118,7 +118,9 @@ async function timeLatency(
   let answer = JSON.parse(first.body) as LatencyAnswer;
   for (let i = 0; i < profile.latencyRepetitions; i++) {
     const r = await get();
-    if (r.status !== 200) throw new Error(`${url} answered ${r.status}: ${r.body}`);
+    if (r.status !== 200) {
+      throw new Error(`${url} answered ${r.status}: ${r.body}`);
+    }
     timingsMs.push(Math.round(r.ms * 10) / 10);
     answer = JSON.parse(r.body) as LatencyAnswer;
   }

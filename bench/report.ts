@@ -193,7 +193,9 @@ export function render(r: Results): string {
     );
     rows.push(loadRow('baseline: prisma.create', b.prismaCreate, false));
   }
-  for (const run of r.ingest?.runs ?? []) rows.push(loadRow('service: POST /webhooks', run, true));
+  for (const run of r.ingest?.runs ?? []) {
+    rows.push(loadRow('service: POST /webhooks', run, true));
+  }
   const q = r.queries;
   if (q) {
     rows.push(
@@ -253,7 +255,9 @@ export function render(r: Results): string {
       '(quick profile: smaller data and 5 s runs; the SPEC figures are from the full profile)',
     );
   }
-  if (r.error) lines.push('', `RUN FAILED: ${r.error}`);
+  if (r.error) {
+    lines.push('', `RUN FAILED: ${r.error}`);
+  }
   return lines.join('\n');
 }
 

@@ -176,14 +176,20 @@ async function withoutIndexes(sql: Client, tables: string[], fill: () => Promise
         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)`,
     [tables],
   );
-  for (const c of constraints) await sql.query(`ALTER TABLE ${c.tbl} DROP CONSTRAINT "${c.name}"`);
-  for (const i of indexes) await sql.query(`DROP INDEX ${i.name}`);
+  for (const c of constraints) {
+    await sql.query(`ALTER TABLE ${c.tbl} DROP CONSTRAINT "${c.name}"`);
+  }
+  for (const i of indexes) {
+    await sql.query(`DROP INDEX ${i.name}`);
+  }
   try {
     await fill();
   } finally {
     for (const c of constraints) {
       await sql.query(`ALTER TABLE ${c.tbl} ADD CONSTRAINT "${c.name}" ${c.def}`);
     }
-    for (const i of indexes) await sql.query(i.def);
+    for (const i of indexes) {
+      await sql.query(i.def);
+    }
   }
 }

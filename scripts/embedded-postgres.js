@@ -15,7 +15,9 @@ if (require.main === module) {
       const { url, startedHere } = ensure();
       console.log(startedHere ? `started ${url}` : `already running ${url}`);
     } catch (error) {
-      if (!(error instanceof EmbeddedPostgresError)) throw error;
+      if (!(error instanceof EmbeddedPostgresError)) {
+        throw error;
+      }
       console.error(error.message);
       process.exit(1);
     }

@@ -47,7 +47,9 @@ async function main(argv: string[]): Promise<number> {
   });
   const database = db.openDatabase(config);
   try {
-    if (config.RUN_MIGRATIONS) await db.applyMigrations(database.url);
+    if (config.RUN_MIGRATIONS) {
+      await db.applyMigrations(database.url);
+    }
     const app = await NestFactory.createApplicationContext(
       AppModule.forRoot(config, database.url),
       { logger: ['error', 'warn'] },
@@ -98,7 +100,9 @@ async function main(argv: string[]): Promise<number> {
 function parseTime(value: string): number {
   const n = Number(value);
   const ms = Number.isFinite(n) ? (n < 100_000_000_000 ? n * 1000 : n) : Date.parse(value);
-  if (Number.isNaN(ms)) throw new Error(`--since: not a time: ${value}`);
+  if (Number.isNaN(ms)) {
+    throw new Error(`--since: not a time: ${value}`);
+  }
   return ms;
 }
 

@@ -49,7 +49,9 @@ export async function replayFiles(
   const files = sources.flatMap(listFiles);
   const tally = new Tally();
   let total = 0;
-  for (const file of files) total += await countBodies(file);
+  for (const file of files) {
+    total += await countBodies(file);
+  }
   const bar = options.progress ? progressBar('replay', total, tally) : undefined;
   try {
     await eachConcurrently(bodiesOf(files), options.concurrency ?? 8, async (body) => {
@@ -66,7 +68,9 @@ const EXTENSIONS = /\.(ndjson|jsonl|json)$/i;
 
 function listFiles(source: string): string[] {
   const stat = statSync(source);
-  if (!stat.isDirectory()) return [source];
+  if (!stat.isDirectory()) {
+    return [source];
+  }
   return readdirSync(source)
     .filter((name) => EXTENSIONS.test(name) && statSync(path.join(source, name)).isFile())
     .sort()
@@ -76,9 +80,15 @@ function listFiles(source: string): string[] {
 const isWholeFile = (file: string) => /\.json$/i.test(file);
 
 async function countBodies(file: string): Promise<number> {
-  if (isWholeFile(file)) return 1;
+  if (isWholeFile(file)) {
+    return 1;
+  }
   let n = 0;
-  for await (const line of lines(file)) if (line.trim() !== '') n++;
+  for await (const line of lines(file)) {
+    if (line.trim() !== '') {
+      n++;
+    }
+  }
   return n;
 }
 
@@ -93,7 +103,9 @@ async function* bodiesOf(files: string[]): AsyncGenerator<Buffer> {
       continue;
     }
     for await (const line of lines(file)) {
-      if (line.trim() === '') continue;
+      if (line.trim() === '') {
+        continue;
+      }
       yield Buffer.from(unwrapLoggedEvent(line), 'utf8');
     }
   }
@@ -101,12 +113,15 @@ async function* bodiesOf(files: string[]): AsyncGenerator<Buffer> {
 
 /** An item of `GET /events` stands for the webhook it stored; anything else is sent as it is. */
 function unwrapLoggedEvent(line: string): string {
-  if (!line.includes('"eventId"')) return line;
+  if (!line.includes('"eventId"')) {
+    return line;
+  }
   try {
     const item = JSON.parse(line) as Record<string, unknown>;
     const body = item.body;
-    if (typeof item.eventId === 'string' && typeof body === 'object' && body !== null)
+    if (typeof item.eventId === 'string' && typeof body === 'object' && body !== null) {
       return JSON.stringify(body);
+    }
   } catch {
     // not JSON: the service will say so, and keep it as rejected
   }
@@ -156,8 +171,12 @@ export async function replayRejected(
     const filter = (first: number) => {
       const params: unknown[] = [];
       const where = ['replayed_at IS NULL'];
-      if (options.since) where.push(`received_at >= $${params.push(options.since) + first}`);
-      if (options.appId) where.push(`app_id = $${params.push(options.appId) + first}`);
+      if (options.since) {
+        where.push(`received_at >= $${params.push(options.since) + first}`);
+      }
+      if (options.appId) {
+        where.push(`app_id = $${params.push(options.appId) + first}`);
+      }
       return { where: where.join(' AND '), params };
     };
     const head = filter(0);
@@ -180,7 +199,9 @@ export async function replayRejected(
             WHERE r.id > $1 AND r.id <= $2 AND ${page.where} ORDER BY r.id LIMIT 500`,
           [after, lastId, ...page.params],
         );
-        if (rows.length === 0) break;
+        if (rows.length === 0) {
+          break;
+        }
         after = rows[rows.length - 1].id;
         await eachConcurrently(rows, options.concurrency ?? 8, async (row) => {
           const delivery = await options.sink.send(row.body, row.content_type ?? CONTENT_TYPE);
@@ -235,7 +256,9 @@ Options:
 function parseTime(value: string): Date {
   const n = Number(value);
   const date = Number.isFinite(n) ? new Date(n < 100_000_000_000 ? n * 1000 : n) : new Date(value);
-  if (Number.isNaN(date.getTime())) throw new Error(`--since: not a time: ${value}`);
+  if (Number.isNaN(date.getTime())) {
+    throw new Error(`--since: not a time: ${value}`);
+  }
   return date;
 }
 
@@ -260,8 +283,9 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1)
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new Error('--concurrency: a whole number ≥ 1');
+  }
   const url = values.url ?? `http://localhost:${process.env.PORT ?? 3000}`;
 
   // The rejected table is read where the service writes it: DATABASE_URL, else the embedded one.
@@ -277,7 +301,9 @@ async function main(argv: string[]): Promise<number> {
   const direct = values.direct ? await directSink() : undefined;
   const sink = direct ?? httpSink({ url, ...credentials(values) });
   try {
-    if (!values.direct) await assertReachable(url);
+    if (!values.direct) {
+      await assertReachable(url);
+    }
     if (values.rejected) {
       const databaseUrl = (direct ?? database)!.url;
       const s = await replayRejected({

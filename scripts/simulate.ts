@@ -93,7 +93,9 @@ export async function simulate(o: SimulateOptions): Promise<SimulateSummary> {
   // Past events go out at once; live ones when the simulated clock reaches their time.
   async function* schedule(): AsyncGenerator<SimEvent> {
     for (let event = model.next(); event !== undefined; event = model.next()) {
-      if (o.signal?.aborted) return;
+      if (o.signal?.aborted) {
+        return;
+      }
       // Stragglers and retries due after the end go out at the end rather than never.
       const wait = Math.min(event.sendAt, end) - clock();
       if (wait > 0) {
@@ -102,7 +104,9 @@ export async function simulate(o: SimulateOptions): Promise<SimulateSummary> {
           historyMs = Date.now() - started;
         }
         await sleep(wait, o.signal);
-        if (o.signal?.aborted) return;
+        if (o.signal?.aborted) {
+          return;
+        }
       }
       yield event;
     }
@@ -119,7 +123,9 @@ export async function simulate(o: SimulateOptions): Promise<SimulateSummary> {
     clearInterval(report);
     await sink.close();
   }
-  if (phase === 'history') historyMs = Date.now() - started;
+  if (phase === 'history') {
+    historyMs = Date.now() - started;
+  }
   return {
     sent,
     byTrigger,
@@ -171,15 +177,17 @@ const USAGE = `Usage: npm run simulate -- [options]
 
 function number(name: string, value: string, min: number, integer = false): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n)))
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
     throw new Error(`--${name} must be ${integer ? 'a whole number' : 'a number'} ≥ ${min}`);
+  }
   return n;
 }
 
 function instant(name: string, value: string): number {
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms))
+  if (!Number.isFinite(ms)) {
     throw new Error(`--${name} must be an ISO-8601 time or Unix milliseconds`);
+  }
   return ms;
 }
 
@@ -233,7 +241,9 @@ async function main(argv: string[]): Promise<number> {
   };
   await assertReachable(options.url);
   const summary = await simulate(options);
-  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  if (process.stderr.isTTY) {
+    process.stderr.write('\r\x1b[K');
+  }
   console.log(describe(options, summary));
   console.log(`\nOpen ${options.url} for the dashboard.`);
   return summary.tally.counts.failed > 0 ? 1 : 0;

@@ -21,7 +21,9 @@ const studio = spawn(process.execPath, [cli, 'studio', ...process.argv.slice(2)]
 let forwarded = false;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
-    if (forwarded) return;
+    if (forwarded) {
+      return;
+    }
     forwarded = true;
     studio.kill(signal);
   });

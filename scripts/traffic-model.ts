@@ -121,7 +121,9 @@ class Heap {
     a.push(item);
     for (let i = a.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
-      if (a[parent].sendAt <= a[i].sendAt) break;
+      if (a[parent].sendAt <= a[i].sendAt) {
+        break;
+      }
       [a[parent], a[i]] = [a[i], a[parent]];
       i = parent;
     }
@@ -136,9 +138,15 @@ class Heap {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < a.length && a[l].sendAt < a[m].sendAt) m = l;
-        if (r < a.length && a[r].sendAt < a[m].sendAt) m = r;
-        if (m === i) break;
+        if (l < a.length && a[l].sendAt < a[m].sendAt) {
+          m = l;
+        }
+        if (r < a.length && a[r].sendAt < a[m].sendAt) {
+          m = r;
+        }
+        if (m === i) {
+          break;
+        }
         [a[m], a[i]] = [a[i], a[m]];
         i = m;
       }
@@ -176,7 +184,9 @@ export class TrafficModel {
     this.messageSeq = Math.floor(this.rnd() * 1000);
     this.users = this.makeUsers();
     this.groups = this.makeGroups();
-    for (const user of this.users) user.connections = this.planConnections(user);
+    for (const user of this.users) {
+      user.connections = this.planConnections(user);
+    }
     const onlineAtLive = this.users.filter((u) => this.isOnline(u, o.liveFrom)).length;
     this.liveBurstsPerHour = (o.rate * 3600) / (Math.max(1, onlineAtLive) * EVENTS_PER_BURST);
     this.generatedUntil = o.start;
@@ -194,8 +204,12 @@ export class TrafficModel {
   next(): SimEvent | undefined {
     for (;;) {
       const head = this.heap.peek();
-      if (head !== undefined && head.sendAt < this.generatedUntil) return this.heap.pop();
-      if (this.generatedUntil >= this.o.end) return this.heap.pop();
+      if (head !== undefined && head.sendAt < this.generatedUntil) {
+        return this.heap.pop();
+      }
+      if (this.generatedUntil >= this.o.end) {
+        return this.heap.pop();
+      }
       const from = this.generatedUntil;
       const to = Math.min(this.o.end, from + (from < this.o.liveFrom ? 10 * MINUTE : MINUTE));
       this.generate(from, to);
@@ -225,17 +239,25 @@ export class TrafficModel {
       const wanted = Math.min(users.length - 1, 2 + Math.floor(this.rnd() * 4));
       while (user.friends.length < wanted) {
         const other = this.pick(users);
-        if (other === user || user.friends.includes(other)) continue;
+        if (other === user || user.friends.includes(other)) {
+          continue;
+        }
         user.friends.push(other);
-        if (!other.friends.includes(user)) other.friends.push(user);
+        if (!other.friends.includes(user)) {
+          other.friends.push(user);
+        }
       }
     }
-    if (users.length < 3) return [];
+    if (users.length < 3) {
+      return [];
+    }
     return Array.from({ length: Math.max(1, Math.round(users.length / 6)) }, (_, g) => {
       const size = Math.min(users.length, 3 + Math.floor(this.rnd() * 6));
       const members = [...users].sort(() => this.rnd() - 0.5).slice(0, size);
       const group = { guid: `sim-group-${g + 1}`, members };
-      for (const m of members) m.groups.push(group);
+      for (const m of members) {
+        m.groups.push(group);
+      }
       return group;
     });
   }
@@ -255,7 +277,9 @@ export class TrafficModel {
     let t = this.o.start - this.rnd() * 3 * HOUR;
     while (t < this.o.end) {
       t += this.lognormal((20 * MINUTE) / this.activity(t), 1.0);
-      if (t >= this.o.end) break;
+      if (t >= this.o.end) {
+        break;
+      }
       const main = this.connection(this.pick(user.devices), t, this.lognormal(25 * MINUTE, 0.8));
       connections.push(main);
       let until = main.end;
@@ -291,7 +315,9 @@ export class TrafficModel {
 
   /** The first moment at or after `at` when the user is online; null if never before the end. */
   private nextOnline(user: User, at: number): number | null {
-    if (this.isOnline(user, at)) return at;
+    if (this.isOnline(user, at)) {
+      return at;
+    }
     const next = user.connections.find((c) => c.start >= at);
     return next === undefined ? null : next.start;
   }
@@ -303,10 +329,15 @@ export class TrafficModel {
       for (const c of user.connections) {
         // Connections already open when the simulation starts are told with their real start.
         const opensHere = c.start >= from || (from === this.o.start && c.end > from);
-        if (opensHere && c.start < to) this.connectionEvent(user, c, 'connected', c.start);
+        if (opensHere && c.start < to) {
+          this.connectionEvent(user, c, 'connected', c.start);
+        }
         if (c.end >= from && c.end < to) {
-          if (c.dropped) this.counts.disconnectsNeverSent++;
-          else this.connectionEvent(user, c, 'disconnected', c.end);
+          if (c.dropped) {
+            this.counts.disconnectsNeverSent++;
+          } else {
+            this.connectionEvent(user, c, 'disconnected', c.end);
+          }
         }
         // Chat bursts: a Poisson process over the time the user is online within the window.
         const s = Math.max(from, c.start);
@@ -315,7 +346,9 @@ export class TrafficModel {
           const perHour = t < this.o.liveFrom ? HISTORY_BURSTS_PER_HOUR : this.liveBurstsPerHour;
           // Two devices at once chat as one person: only the earliest open connection counts.
           t += -Math.log(1 - this.rnd()) * (HOUR / perHour);
-          if (t < e && this.primaryAt(user, t) === c) this.burst(user, t);
+          if (t < e && this.primaryAt(user, t) === c) {
+            this.burst(user, t);
+          }
         }
       }
     }
@@ -335,8 +368,11 @@ export class TrafficModel {
     const open = action === 'connected' ? [...others, c] : others;
     const status = open.length > 0 ? 'online' : 'offline';
     const changed = others.length === 0;
-    if (action === 'connected') this.counts.connects++;
-    else this.counts.disconnects++;
+    if (action === 'connected') {
+      this.counts.connects++;
+    } else {
+      this.counts.disconnects++;
+    }
     if (user.format === 'legacy') {
       const wire = (x: Connection) => ({
         connected_at: x.start,
@@ -390,7 +426,9 @@ export class TrafficModel {
       group !== null
         ? null
         : this.pick(around.length > 0 && this.rnd() < 0.9 ? around : sender.friends);
-    if (group === null && friend === null) return;
+    if (group === null && friend === null) {
+      return;
+    }
     const recipients = group ? group.members.filter((m) => m !== sender) : [friend!];
     const receiver = group ? group.guid : friend!.uid;
     const conversationId = group
@@ -415,14 +453,20 @@ export class TrafficModel {
     for (const reader of recipients) {
       for (const m of messages) {
         const delivered = this.deliveryTime(reader, m.sentAt);
-        if (delivered === null) continue;
+        if (delivered === null) {
+          continue;
+        }
         const all = deliveredAll.get(m.id) ?? { count: 0, at: 0 };
         deliveredAll.set(m.id, { count: all.count + 1, at: Math.max(all.at, delivered) });
         this.receipt('delivered', reader, sender, receiver, group !== null, m.id, delivered);
       }
-      if (this.rnd() < (group ? 0.3 : 0.1)) continue; // never read
+      if (this.rnd() < (group ? 0.3 : 0.1)) {
+        continue;
+      } // never read
       const read = this.readTime(reader, last.sentAt);
-      if (read === null) continue;
+      if (read === null) {
+        continue;
+      }
       readers++;
       readByAllAt = Math.max(readByAllAt, read);
       for (const m of messages) {
@@ -438,11 +482,13 @@ export class TrafficModel {
       this.counts.groupMessages += messages.length;
       for (const m of messages) {
         const all = deliveredAll.get(m.id);
-        if (all && all.count === recipients.length)
+        if (all && all.count === recipients.length) {
           this.groupAggregate('deliveredToAll', group, m.id, all.at);
+        }
       }
-      if (readers === recipients.length)
+      if (readers === recipients.length) {
         this.groupAggregate('readByAll', group, last.id, readByAllAt);
+      }
     }
   }
 
@@ -455,7 +501,9 @@ export class TrafficModel {
   private readTime(reader: User, sentAt: number): number | null {
     const glance = sentAt + this.lognormal(45_000, 1.3);
     const online = this.nextOnline(reader, glance);
-    if (online === null) return null;
+    if (online === null) {
+      return null;
+    }
     return online === glance ? glance : online + this.lognormal(20_000, 0.8);
   }
 
@@ -542,8 +590,11 @@ export class TrafficModel {
     messageId: string,
     at: number,
   ): void {
-    if (kind === 'read') this.counts.readReceipts++;
-    else this.counts.deliveryReceipts++;
+    if (kind === 'read') {
+      this.counts.readReceipts++;
+    } else {
+      this.counts.deliveryReceipts++;
+    }
     const seconds = Math.floor(at / 1000);
     const trigger = kind === 'read' ? 'message_read_receipt' : 'message_delivery_receipt';
     const receiverType = inGroup ? 'group' : 'user';
@@ -617,7 +668,9 @@ export class TrafficModel {
    */
   private emit(at: number, format: Format, body: Json): void {
     at = Math.round(at);
-    if (at >= this.o.end) return;
+    if (at >= this.o.end) {
+      return;
+    }
     const trigger = body.trigger as string;
     const contentType =
       this.rnd() < 0.05
@@ -650,7 +703,9 @@ export class TrafficModel {
     if (this.rnd() < 0.03) {
       for (const delay of this.rnd() < 0.3 ? [10_000, 30_000] : [10_000]) {
         this.counts.retries++;
-        if (trigger === 'before_message') this.counts.retriesOfBeforeMessage++;
+        if (trigger === 'before_message') {
+          this.counts.retriesOfBeforeMessage++;
+        }
         const retry = { at, sendAt: sendAt + delay, trigger, format, body: text, contentType };
         this.heap.push({ ...retry, kind: 'retry' });
       }
@@ -672,8 +727,9 @@ export class TrafficModel {
             data: { message: { ...data.message, sentAt: 'yesterday' } },
           });
         }
-        if ('sentAt' in data)
+        if ('sentAt' in data) {
           return JSON.stringify({ ...body, data: { ...data, sentAt: 'yesterday' } });
+        }
         return JSON.stringify({ ...body, appId: undefined });
     }
   }
@@ -692,7 +748,9 @@ export class TrafficModel {
 
   private hex(length: number): string {
     let text = '';
-    while (text.length < length) text += Math.floor(this.rnd() * 16).toString(16);
+    while (text.length < length) {
+      text += Math.floor(this.rnd() * 16).toString(16);
+    }
     return text;
   }
 

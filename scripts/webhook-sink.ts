@@ -37,8 +37,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Reads the service's JSON answer into a Delivery. */
 function fromAnswer(status: number, answer: Record<string, unknown> | null): Delivery {
   if (status === 200) {
-    if (answer && typeof answer.eventId === 'string')
+    if (answer && typeof answer.eventId === 'string') {
       return { outcome: answer.duplicate === true ? 'duplicate' : 'stored' };
+    }
     return { outcome: 'accepted' }; // before_message: answered {}
   }
   const message = typeof answer?.message === 'string' ? answer.message : `HTTP ${status}`;
@@ -76,14 +77,19 @@ export function httpSink(options: HttpSinkOptions): WebhookSink {
           status = response.status;
           answer = (await response.json().catch(() => null)) as Record<string, unknown> | null;
           const retryAfter = Number(response.headers.get('retry-after'));
-          if (retryAfter > 0) retryAfterMs = Math.min(retryAfter, 5) * 1000;
+          if (retryAfter > 0) {
+            retryAfterMs = Math.min(retryAfter, 5) * 1000;
+          }
         } catch (error) {
-          if (attempt >= attempts)
+          if (attempt >= attempts) {
             return { outcome: 'failed', reason: `cannot reach ${endpoint}: ${causeOf(error)}` };
+          }
           await sleep(retryAfterMs);
           continue;
         }
-        if (status !== 503 || attempt >= attempts) return fromAnswer(status, answer);
+        if (status !== 503 || attempt >= attempts) {
+          return fromAnswer(status, answer);
+        }
         await sleep(retryAfterMs);
       }
     },
@@ -135,7 +141,9 @@ export async function directSink(
     ? { url: options.databaseUrl, close: () => undefined }
     : db.openDatabase(config);
   try {
-    if (!options.databaseUrl && config.RUN_MIGRATIONS) await db.applyMigrations(database.url);
+    if (!options.databaseUrl && config.RUN_MIGRATIONS) {
+      await db.applyMigrations(database.url);
+    }
     const app = await NestFactory.createApplicationContext(
       AppModule.forRoot(config, database.url),
       { logger: ['error', 'warn'] },
@@ -149,8 +157,9 @@ export async function directSink(
           const answer = await service.receive(body, contentType);
           return fromAnswer(200, answer);
         } catch (error) {
-          if (error instanceof BadRequestException)
+          if (error instanceof BadRequestException) {
             return fromAnswer(400, error.getResponse() as Record<string, unknown>);
+          }
           return { outcome: 'failed', reason: (error as Error).message };
         }
       },
@@ -171,7 +180,9 @@ const ROOT = path.resolve(__dirname, '..');
 
 /** The generated Prisma client is not committed; `npm start` makes it, and so does this. */
 export function ensurePrismaClient(): void {
-  if (existsSync(path.join(ROOT, 'src', 'generated', 'prisma', 'client.ts'))) return;
+  if (existsSync(path.join(ROOT, 'src', 'generated', 'prisma', 'client.ts'))) {
+    return;
+  }
   execFileSync(process.execPath, [require.resolve('prisma/build/index.js'), 'generate'], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -181,7 +192,9 @@ export function ensurePrismaClient(): void {
 export function redact(url: string): string {
   try {
     const u = new URL(url);
-    if (u.password) u.password = '***';
+    if (u.password) {
+      u.password = '***';
+    }
     return u.toString();
   } catch {
     return url;
@@ -198,7 +211,9 @@ export async function eachConcurrently<T>(
   for await (const item of items) {
     const task: Promise<void> = work(item).finally(() => running.delete(task));
     running.add(task);
-    if (running.size >= concurrency) await Promise.race(running);
+    if (running.size >= concurrency) {
+      await Promise.race(running);
+    }
   }
   await Promise.all(running);
 }
@@ -232,10 +247,11 @@ export class Tally {
       `  stored     ${n(this.counts.stored)}`,
       `  duplicate  ${n(this.counts.duplicate)}   (already stored: same bytes or same message/receipt/connection)`,
     ];
-    if (this.counts.accepted > 0)
+    if (this.counts.accepted > 0) {
       lines.push(
         `  accepted   ${n(this.counts.accepted)}   (before_message, answered {}: kept once, new or not)`,
       );
+    }
     lines.push(`  rejected   ${n(this.counts.rejected)}`);
     lines.push(...this.reasonLines('rejected'));
     lines.push(`  failed     ${n(this.counts.failed)}`);
@@ -258,7 +274,9 @@ export function progressBar(
   total: number,
   tally: Tally,
 ): { tick(): void; stop(): void } {
-  if (!process.stderr.isTTY) return { tick: () => undefined, stop: () => undefined };
+  if (!process.stderr.isTTY) {
+    return { tick: () => undefined, stop: () => undefined };
+  }
   const bar = new SingleBar({
     format: `${label} |{bar}| {percentage}% {value}/{total} · {stored} stored, {duplicate} duplicate, {rejected} rejected, {failed} failed · {eta_formatted} left`,
     stream: process.stderr,

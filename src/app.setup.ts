@@ -1,10 +1,11 @@
-import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
+import { BadQueryParameterError } from './common/bad-query-parameter.error';
 import { requestId } from './common/logging';
 import { setupOpenApi } from './common/openapi';
 import { registerSecurity } from './common/security';
@@ -42,7 +43,9 @@ export async function createApp(
   });
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
-    if (closing) void reply.header('connection', 'close');
+    if (closing) {
+      void reply.header('connection', 'close');
+    }
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -61,17 +64,14 @@ export async function createApp(
       forbidNonWhitelisted: true,
       transform: true,
       exceptionFactory: (errors) => {
-        const first = errors[0];
-        return new BadRequestException({
-          statusCode: 400,
-          error: 'Bad Request',
-          message: errors
+        return new BadQueryParameterError(
+          errors[0]?.property,
+          errors
             .flatMap((e) =>
               Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` }),
             )
             .join('; '),
-          field: first?.property,
-        });
+        );
       },
     }),
   );

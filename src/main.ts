@@ -34,8 +34,9 @@ async function main(): Promise<void> {
   const params = loggerParams(config);
   Logger.overrideLogger(new PinoNestLogger(new PinoLogger(params), params));
   // Before the database starts and migrations run: a taken port needs none of that to be told.
-  if (config.PORT !== 0 && isPortTaken(config.PORT, config.HOST))
+  if (config.PORT !== 0 && isPortTaken(config.PORT, config.HOST)) {
     portInUse(config.HOST, config.PORT);
+  }
   let database;
   try {
     database = openDatabase(config);
@@ -46,13 +47,17 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  if (config.RUN_MIGRATIONS) await applyMigrations(database.url);
+  if (config.RUN_MIGRATIONS) {
+    await applyMigrations(database.url);
+  }
   const app = await createApp(config, database.url);
   try {
     await app.listen(config.PORT, config.HOST);
   } catch (error) {
     // Taken since the check above.
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+      throw error;
+    }
     await app.close();
     database.close();
     portInUse(config.HOST, config.PORT);
@@ -65,7 +70,9 @@ async function main(): Promise<void> {
   // the embedded database if this process started it.
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      return;
+    }
     stopping = true;
     logger.log(`${signal}: draining`);
     setTimeout(() => {

@@ -1,6 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterMessage } from './factories';
 import { resetDatabase, startApp } from './setup/test-app';
+import { post } from './setup/http';
 
 describe('API_KEY', () => {
   let app: NestFastifyApplication;
@@ -33,12 +34,7 @@ describe('API_KEY', () => {
   });
 
   it('does not ask CometChat or health checks for it', async () => {
-    const webhook = await app.inject({
-      method: 'POST',
-      url: '/webhooks/cometchat',
-      headers: { 'content-type': 'application/json' },
-      payload: afterMessage({ id: '1', sender: 'a', receiver: 'b' }),
-    });
+    const webhook = await post(app, afterMessage({ id: '1', sender: 'a', receiver: 'b' }));
     expect(webhook.statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
   });

@@ -2,6 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { currentConnection, legacyConnection } from './factories';
 import { clearOfHourBoundary } from './setup/clock';
 import { resetDatabase, startApp } from './setup/test-app';
+import { getJson, iso, post } from './setup/http';
 
 type Body = Record<string, unknown>;
 
@@ -9,21 +10,6 @@ const D = Date.UTC(2024, 0, 1);
 const H = 3_600_000;
 const M = 60_000;
 const at = (hours: number, minutes = 0) => D + hours * H + minutes * M;
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function post(app: NestFastifyApplication, body: Body) {
-  return app.inject({
-    method: 'POST',
-    url: '/webhooks/cometchat',
-    headers: { 'content-type': 'application/json' },
-    payload: JSON.stringify(body),
-  });
-}
-
-async function get(app: NestFastifyApplication, url: string) {
-  const res = await app.inject({ method: 'GET', url });
-  return { status: res.statusCode, body: res.json() };
-}
 
 /** A legacy session from `start` to `end` (open when end is null); `open` lists what stays open. */
 function legacySession(
@@ -129,13 +115,14 @@ describe('GET /analytics/concurrency', () => {
     app = await startApp();
     await resetDatabase();
     // shuffled: the answer must not depend on arrival order
-    for (const body of [...TIMELINE].reverse())
+    for (const body of [...TIMELINE].reverse()) {
       expect((await post(app, body)).statusCode).toBe(200);
+    }
   });
   afterAll(() => app.close());
 
   it("counts users online at each hour end and the peak within, merging a user's devices", async () => {
-    const res = await get(
+    const res = await getJson(
       app,
       `/analytics/concurrency?appId=app-one&interval=hour&from=${iso(at(1))}&to=${iso(at(6))}`,
     );
@@ -152,7 +139,7 @@ describe('GET /analytics/concurrency', () => {
   });
 
   it('without appId counts every app, a user being an (app, uid) pair', async () => {
-    const res = await get(
+    const res = await getJson(
       app,
       `/analytics/concurrency?interval=hour&from=${iso(at(1))}&to=${iso(at(6))}`,
     );
@@ -169,7 +156,7 @@ describe('GET /analytics/concurrency', () => {
   });
 
   it('rounds from down and to up to the interval, and accepts Unix times', async () => {
-    const res = await get(
+    const res = await getJson(
       app,
       `/analytics/concurrency?appId=app-one&from=${at(1, 30) / 1000}&to=${at(5, 30)}`,
     );
@@ -184,7 +171,7 @@ describe('GET /analytics/concurrency', () => {
   });
 
   it('minute and day buckets', async () => {
-    const minutes = await get(
+    const minutes = await getJson(
       app,
       `/analytics/concurrency?appId=app-one&interval=minute&from=${iso(at(2, 14))}&to=${iso(at(2, 17))}`,
     );
@@ -197,7 +184,7 @@ describe('GET /analytics/concurrency', () => {
       ]),
     });
 
-    const days = await get(
+    const days = await getJson(
       app,
       `/analytics/concurrency?interval=day&from=${iso(D)}&to=${iso(D + 48 * H)}`,
     );
@@ -215,7 +202,7 @@ describe('GET /analytics/concurrency', () => {
     await clearOfHourBoundary();
     const now = Date.now();
     const hour = Math.floor(now / H) * H;
-    const res = await get(
+    const res = await getJson(
       app,
       `/analytics/concurrency?appId=app-one&from=${iso(hour - H)}&to=${iso(hour + 2 * H)}`,
     );
@@ -231,7 +218,7 @@ describe('GET /analytics/concurrency', () => {
   it('defaults to the last 24 hours in hour buckets', async () => {
     await clearOfHourBoundary();
     const before = Date.now();
-    const res = await get(app, '/analytics/concurrency?appId=app-one');
+    const res = await getJson(app, '/analytics/concurrency?appId=app-one');
     const starts = res.body.buckets.map((b: Body) => Date.parse(b.start as string));
     expect(res.body.interval).toBe('hour');
     expect(starts.length).toBeGreaterThanOrEqual(24);
@@ -242,7 +229,7 @@ describe('GET /analytics/concurrency', () => {
   });
 
   it('an app with no sessions answers zero buckets', async () => {
-    const res = await get(
+    const res = await getJson(
       app,
       `/analytics/concurrency?appId=nobody&from=${iso(at(1))}&to=${iso(at(3))}`,
     );
@@ -265,13 +252,13 @@ describe('GET /analytics/concurrency', () => {
     ['appId=', 'appId'],
     ['colour=blue', 'colour'],
   ])('?%s answers 400 naming %s', async (query, field) => {
-    const res = await get(app, `/analytics/concurrency?${query}`);
+    const res = await getJson(app, `/analytics/concurrency?${query}`);
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ statusCode: 400, field });
   });
 
   it('accepts exactly 1000 buckets', async () => {
-    const res = await get(
+    const res = await getJson(
       app,
       `/analytics/concurrency?interval=hour&from=${iso(D)}&to=${iso(D + 1000 * H)}`,
     );

@@ -2,32 +2,26 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BusyConversationsDto } from '../src/messages/conversations.dto';
 import { actionMessage, afterMessage, currentReceipt, messageEvent } from './factories';
 import { resetDatabase, startApp } from './setup/test-app';
+import { get, isoSeconds, post } from './setup/http';
 
 const T = 1_763_000_000; // seconds
-const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
 describe('GET /analytics/conversations', () => {
   let app: NestFastifyApplication;
-  const post = (body: object) =>
-    app.inject({
-      method: 'POST',
-      url: '/webhooks/cometchat',
-      headers: { 'content-type': 'application/json' },
-      payload: JSON.stringify(body),
-    });
-  const get = (query: string) =>
-    app.inject({ method: 'GET', url: `/analytics/conversations?${query}` });
+  const busiest = (query: string) => get(app, `/analytics/conversations?${query}`);
 
   beforeAll(async () => {
     app = await startApp();
     await resetDatabase();
     // ann↔bob: 3 messages from both, two read; the group: 2 from one sender; cat→dan: 1, later.
-    await post(afterMessage({ id: '1', sender: 'ann', receiver: 'bob', sentAt: T }));
+    await post(app, afterMessage({ id: '1', sender: 'ann', receiver: 'bob', sentAt: T }));
     await post(
+      app,
       messageEvent('message_sent', { id: '2', sender: 'bob', receiver: 'ann', sentAt: T + 10 }),
     );
-    await post(afterMessage({ id: '3', sender: 'ann', receiver: 'bob', sentAt: T + 20 }));
+    await post(app, afterMessage({ id: '3', sender: 'ann', receiver: 'bob', sentAt: T + 20 }));
     await post(
+      app,
       currentReceipt({
         messageId: '1',
         reader: 'bob',
@@ -37,6 +31,7 @@ describe('GET /analytics/conversations', () => {
       }),
     );
     await post(
+      app,
       currentReceipt({
         messageId: '3',
         reader: 'bob',
@@ -45,8 +40,9 @@ describe('GET /analytics/conversations', () => {
         at: T + 26,
       }),
     );
-    for (const id of ['4', '5'])
+    for (const id of ['4', '5']) {
       await post(
+        app,
         afterMessage({
           id,
           sender: 'eve',
@@ -55,16 +51,17 @@ describe('GET /analytics/conversations', () => {
           sentAt: T + 30,
         }),
       );
-    await post(afterMessage({ id: '6', sender: 'cat', receiver: 'dan', sentAt: T + 3600 }));
+    }
+    await post(app, afterMessage({ id: '6', sender: 'cat', receiver: 'dan', sentAt: T + 3600 }));
   });
   afterAll(() => app.close());
 
   it('lists the conversations with the most messages in the window first', async () => {
-    const res = await get(`from=${T}&to=${T + 7200}`);
+    const res = await busiest(`from=${T}&to=${T + 7200}`);
     expect(res.statusCode).toBe(200);
     expect(res.json<BusyConversationsDto>()).toEqual({
-      from: iso(T),
-      to: iso(T + 7200),
+      from: isoSeconds(T),
+      to: isoSeconds(T + 7200),
       items: [
         {
           appId: 'app-one',
@@ -74,7 +71,7 @@ describe('GET /analytics/conversations', () => {
           edited: 0,
           deleted: 0,
           senders: 2,
-          lastMessageAt: iso(T + 20),
+          lastMessageAt: isoSeconds(T + 20),
           readP50Ms: 5000, // 4 s and 6 s; message 2's implied read is bob's own message: none
         },
         {
@@ -85,7 +82,7 @@ describe('GET /analytics/conversations', () => {
           edited: 0,
           deleted: 0,
           senders: 1,
-          lastMessageAt: iso(T + 30),
+          lastMessageAt: isoSeconds(T + 30),
           readP50Ms: null,
         },
         {
@@ -96,7 +93,7 @@ describe('GET /analytics/conversations', () => {
           edited: 0,
           deleted: 0,
           senders: 1,
-          lastMessageAt: iso(T + 3600),
+          lastMessageAt: isoSeconds(T + 3600),
           readP50Ms: null,
         },
       ],
@@ -105,7 +102,7 @@ describe('GET /analytics/conversations', () => {
 
   it('counts messages sent in [from, to), of one receiver type, up to limit', async () => {
     const ids = async (query: string) =>
-      (await get(query))
+      (await busiest(query))
         .json<BusyConversationsDto>()
         .items.map((c) => [c.conversationId, c.messages]);
     // A tie goes to the conversation with the latest message.
@@ -125,11 +122,13 @@ describe('GET /analytics/conversations', () => {
       ['31', T2],
       ['32', T2 + 10],
       ['33', T2 + 20],
-    ] as const)
-      await post(afterMessage({ id, ...pair, sentAt: at }));
-    await post(afterMessage({ id: '34', sender: 'hal', receiver: 'gil', sentAt: T2 + 30 }));
+    ] as const) {
+      await post(app, afterMessage({ id, ...pair, sentAt: at }));
+    }
+    await post(app, afterMessage({ id: '34', sender: 'hal', receiver: 'gil', sentAt: T2 + 30 }));
     // 31 read after 2 s; 34 (hal's, deleted later) read after 100 s.
     await post(
+      app,
       currentReceipt({
         messageId: '31',
         reader: 'hal',
@@ -139,6 +138,7 @@ describe('GET /analytics/conversations', () => {
       }),
     );
     await post(
+      app,
       currentReceipt({
         messageId: '34',
         reader: 'gil',
@@ -149,6 +149,7 @@ describe('GET /analytics/conversations', () => {
     );
     // 32 edited, 33 and 34 deleted, the documented way (an action message naming its target).
     await post(
+      app,
       actionMessage('message_edited', {
         id: '32',
         ...pair,
@@ -159,6 +160,7 @@ describe('GET /analytics/conversations', () => {
       }),
     );
     await post(
+      app,
       actionMessage('message_deleted', {
         id: '33',
         ...pair,
@@ -169,6 +171,7 @@ describe('GET /analytics/conversations', () => {
       }),
     );
     await post(
+      app,
       actionMessage('after_message', {
         id: '34',
         sender: 'hal',
@@ -181,6 +184,7 @@ describe('GET /analytics/conversations', () => {
     );
     // A conversation whose only message was deleted (before it arrived).
     await post(
+      app,
       actionMessage('message_deleted', {
         id: '38',
         sender: 'ivy',
@@ -191,9 +195,9 @@ describe('GET /analytics/conversations', () => {
         at: T2 + 6,
       }),
     );
-    await post(afterMessage({ id: '38', sender: 'ivy', receiver: 'jon', sentAt: T2 + 5 }));
+    await post(app, afterMessage({ id: '38', sender: 'ivy', receiver: 'jon', sentAt: T2 + 5 }));
 
-    const res = await get(`from=${T2}&to=${T2 + 3600}`);
+    const res = await busiest(`from=${T2}&to=${T2 + 3600}`);
     expect(res.json<BusyConversationsDto>().items).toEqual([
       {
         appId: 'app-one',
@@ -203,7 +207,7 @@ describe('GET /analytics/conversations', () => {
         edited: 1,
         deleted: 2,
         senders: 1,
-        lastMessageAt: iso(T2 + 10),
+        lastMessageAt: isoSeconds(T2 + 10),
         readP50Ms: 2000,
       },
       {
@@ -221,7 +225,7 @@ describe('GET /analytics/conversations', () => {
   });
 
   it('defaults to the 24 hours before now', async () => {
-    const body = (await get('')).json<BusyConversationsDto>();
+    const body = (await busiest('')).json<BusyConversationsDto>();
     expect(Date.parse(body.to) - Date.parse(body.from)).toBe(86_400_000);
     expect(Math.abs(Date.parse(body.to) - Date.now())).toBeLessThan(60_000);
     expect(body.items).toEqual([]);
@@ -235,7 +239,7 @@ describe('GET /analytics/conversations', () => {
       ['from=yesterday', 'from'],
       [`from=${T + 10}&to=${T}`, 'from'],
     ]) {
-      const res = await get(query);
+      const res = await busiest(query);
       expect(res.statusCode).toBe(400);
       expect(res.json()).toMatchObject({ field });
     }

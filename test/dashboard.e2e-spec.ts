@@ -7,7 +7,8 @@ import { simulate, SimulateSummary } from '../scripts/simulate';
 import { ConcurrencyDto } from '../src/analytics/concurrency.dto';
 import { BusyConversationsDto } from '../src/messages/conversations.dto';
 import { LatencyReportDto } from '../src/receipts/latency.dto';
-import { Page as ListPage, RejectedEventDto } from '../src/events/events.dto';
+import { Page as ListPage } from '../src/common/paging';
+import { RejectedEventDto } from '../src/events/events.dto';
 import { OnlinePageDto } from '../src/connections/presence.dto';
 import { resetDatabase, startApp } from './setup/test-app';
 
@@ -63,7 +64,9 @@ function collectErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
+    if (message.type() === 'error') {
+      errors.push(message.text());
+    }
   });
   return errors;
 }

@@ -1,7 +1,7 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { afterMessage, legacyConnection, legacyReceipt } from './factories';
 import { resetDatabase, rows, startApp, testDatabaseUrl, withDb } from './setup/test-app';
+import { post } from './setup/http';
 
 /**
  * Real faults, injected into the test database: the app runs as a role of its own (not the
@@ -14,17 +14,11 @@ const appUrl = (options?: string) => {
   const url = new URL(testDatabaseUrl());
   url.username = ROLE;
   url.password = PASSWORD;
-  if (options) url.searchParams.set('options', options);
+  if (options) {
+    url.searchParams.set('options', options);
+  }
   return url.toString();
 };
-
-const post = (app: NestFastifyApplication, body: object | string) =>
-  app.inject({
-    method: 'POST',
-    url: '/webhooks/cometchat',
-    headers: { 'content-type': 'application/json' },
-    payload: typeof body === 'string' ? body : JSON.stringify(body),
-  });
 
 const sql = (text: string) => withDb((db) => db.query(text));
 
@@ -270,7 +264,9 @@ describe('database faults answer 503, never 400', () => {
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > until) throw new Error('timed out waiting');
+    if (Date.now() > until) {
+      throw new Error('timed out waiting');
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -5,6 +5,7 @@ import * as embedded from '../src/db/embedded-postgres';
 import { afterMessage } from './factories';
 import { startApp } from './setup/test-app';
 import { ROOT, createTestDatabase } from './setup/test-database';
+import { post } from './setup/http';
 
 // A cluster of its own, so stopping it disturbs no other test.
 const CLUSTER = {
@@ -28,20 +29,15 @@ describe('database outage', () => {
     embedded.stop(CLUSTER);
   });
 
-  const post = (id: string) =>
-    app.inject({
-      method: 'POST',
-      url: '/webhooks/cometchat',
-      headers: { 'content-type': 'application/json' },
-      payload: afterMessage({ id, sender: 'alice', receiver: 'bob' }),
-    });
+  const postMessage = (id: string) =>
+    post(app, afterMessage({ id, sender: 'alice', receiver: 'bob' }));
 
   it('answers 503 while PostgreSQL is down, never 200, and recovers by itself when it returns', async () => {
-    expect((await post('before')).statusCode).toBe(200);
+    expect((await postMessage('before')).statusCode).toBe(200);
 
     embedded.stop(CLUSTER, 'immediate');
     const started = Date.now();
-    const during = await post('during');
+    const during = await postMessage('during');
     expect(during.statusCode).toBe(503);
     expect(during.headers['retry-after']).toBe('5');
     expect(during.json()).toMatchObject({
@@ -57,8 +53,8 @@ describe('database outage', () => {
 
     embedded.ensure(CLUSTER);
     // CometChat retries what got no 200; the retry is stored exactly once.
-    expect((await post('during')).statusCode).toBe(200);
-    expect((await post('after')).statusCode).toBe(200);
+    expect((await postMessage('during')).statusCode).toBe(200);
+    expect((await postMessage('after')).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
 
     const db = new Client({ connectionString: url });

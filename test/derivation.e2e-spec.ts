@@ -1,4 +1,3 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { SimEvent, TrafficModel } from '../scripts/traffic-model';
 import { DerivationRunner } from '../src/ingest/derivation-runner.service';
@@ -13,16 +12,9 @@ import {
   waitForDerivation,
   withDb,
 } from './setup/test-app';
+import { post } from './setup/http';
 
 const HOUR = 3_600_000;
-
-const post = (app: NestFastifyApplication, body: object | string) =>
-  app.inject({
-    method: 'POST',
-    url: '/webhooks/cometchat',
-    headers: { 'content-type': 'application/json' },
-    payload: typeof body === 'string' ? body : JSON.stringify(body),
-  });
 
 /** The raw state of a table, no waiting for derivation. */
 const now = (sql: string) => withDb(async (db) => (await db.query(sql)).rows);
@@ -45,7 +37,9 @@ async function derivedState(): Promise<Record<string, unknown[]>> {
       derivation_failures: `SELECT app_id, event_id FROM derivation_failures ORDER BY 1, 2`,
     };
     const state: Record<string, unknown[]> = {};
-    for (const [name, sql] of Object.entries(tables)) state[name] = (await db.query(sql)).rows;
+    for (const [name, sql] of Object.entries(tables)) {
+      state[name] = (await db.query(sql)).rows;
+    }
     return state;
   });
 }
@@ -142,7 +136,9 @@ describe('ingest as a log', () => {
             at: 1_800_000_100 + i,
           }),
         ]).flat();
-        for (const body of bodies) expect((await post(apps[0], body)).statusCode).toBe(200);
+        for (const body of bodies) {
+          expect((await post(apps[0], body)).statusCode).toBe(200);
+        }
         const derived = await Promise.all(apps.map((a) => a.get(DerivationRunner).drain()));
         expect(derived.reduce((a, b) => a + b, 0)).toBe(bodies.length);
         expect(derived.filter((n) => n > 0).length).toBeGreaterThan(1);
@@ -307,7 +303,9 @@ describe('ingest as a log', () => {
         seed,
       });
       const events: SimEvent[] = [];
-      for (let e = model.next(); e !== undefined; e = model.next()) events.push(e);
+      for (let e = model.next(); e !== undefined; e = model.next()) {
+        events.push(e);
+      }
       return events;
     };
 
@@ -319,12 +317,7 @@ describe('ingest as a log', () => {
         const app = await startApp({ DERIVE_BATCH: '37', DERIVE_POLL_MS: '10' });
         try {
           for (const e of events) {
-            const res = await app.inject({
-              method: 'POST',
-              url: '/webhooks/cometchat',
-              headers: { 'content-type': e.contentType },
-              payload: e.body,
-            });
+            const res = await post(app, e.body, { 'content-type': e.contentType });
             expect([200, 400]).toContain(res.statusCode);
           }
           const live = await derivedState();

@@ -99,7 +99,9 @@ const spliceRaw = (text: string) => text.replace(/"\\u0001RAW(.*?)\\u0001"/g, '$
 
 const nest = (depth: number): unknown => {
   let value: unknown = 'bottom';
-  for (let i = 0; i < depth; i++) value = i % 2 ? [value] : { deeper: value };
+  for (let i = 0; i < depth; i++) {
+    value = i % 2 ? [value] : { deeper: value };
+  }
   return value;
 };
 
@@ -212,7 +214,9 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 function slots(root: Json): [Json | unknown[], string][] {
   const found: [Json | unknown[], string][] = [];
   const visit = (node: unknown, depth: number) => {
-    if (node === null || typeof node !== 'object' || depth > 8) return;
+    if (node === null || typeof node !== 'object' || depth > 8) {
+      return;
+    }
     for (const key of Object.keys(node)) {
       found.push([node as Json, key]);
       visit((node as Json)[key], depth + 1);
@@ -226,8 +230,9 @@ function containers(root: Json): Json[] {
   const found: Json[] = [root];
   for (const [parent, key] of slots(root)) {
     const child = (parent as Json)[key];
-    if (child !== null && typeof child === 'object' && !Array.isArray(child))
+    if (child !== null && typeof child === 'object' && !Array.isArray(child)) {
       found.push(child as Json);
+    }
   }
   return found;
 }
@@ -251,11 +256,16 @@ function mutate(base: Json, mutations: Mutation[]): Json {
       continue;
     }
     const all = slots(root);
-    if (all.length === 0) continue;
+    if (all.length === 0) {
+      continue;
+    }
     const [parent, key] = all[m.at % all.length];
     if (m.op === 'delete') {
-      if (Array.isArray(parent)) parent.splice(Number(key), 1);
-      else delete parent[key];
+      if (Array.isArray(parent)) {
+        parent.splice(Number(key), 1);
+      } else {
+        delete parent[key];
+      }
     } else {
       (parent as Json)[key] = copy(m.value);
     }
@@ -302,7 +312,9 @@ describe('fuzzing (fast-check)', () => {
     }));
     await resetDatabase();
     // Something to find, so queries run over real rows.
-    for (const body of BASES) await post(Buffer.from(JSON.stringify(body)), 'application/json');
+    for (const body of BASES) {
+      await post(Buffer.from(JSON.stringify(body)), 'application/json');
+    }
   });
   afterAll(async () => {
     await app?.close();
@@ -361,7 +373,9 @@ describe('fuzzing (fast-check)', () => {
         [[...sent.keys()]],
       );
       expect(kept).toHaveLength(sent.size);
-      for (const row of kept) expect(row.body.equals(sent.get(row.id)!)).toBe(true);
+      for (const row of kept) {
+        expect(row.body.equals(sent.get(row.id)!)).toBe(true);
+      }
       const after = Number(
         (await rows<{ n: string }>('SELECT count(*) AS n FROM rejected_events'))[0].n,
       );

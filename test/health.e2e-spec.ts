@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { afterMessage } from './factories';
 import { resetDatabase, rows, startApp, testDatabaseUrl, withDb } from './setup/test-app';
 import { ROOT } from './setup/test-database';
+import { post } from './setup/http';
 
 const MIGRATIONS_DIR = path.join(ROOT, 'prisma', 'migrations');
 const MIGRATIONS = readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
@@ -146,13 +147,8 @@ describe('health', () => {
     afterAll(() => app?.close());
 
     it('is not ready while the queue is full, and ready again once it drains', async () => {
-      const post = (id: string) =>
-        app.inject({
-          method: 'POST',
-          url: '/webhooks/cometchat',
-          headers: { 'content-type': 'application/json' },
-          payload: afterMessage({ id, sender: 'alice', receiver: 'bob' }),
-        });
+      const postMessage = (id: string) =>
+        post(app, afterMessage({ id, sender: 'alice', receiver: 'bob' }));
       // Hold the raw-event table so the first batch cannot commit and the next event waits.
       const locker = new Client({ connectionString: testDatabaseUrl() });
       await locker.connect();
@@ -161,9 +157,9 @@ describe('health', () => {
         await locker.query('BEGIN');
         await locker.query('LOCK TABLE webhook_events IN ACCESS EXCLUSIVE MODE');
         // app.inject() starts a request only once something awaits it.
-        first = Promise.resolve(post('q1'));
+        first = Promise.resolve(postMessage('q1'));
         await waitFor(async () => (await insertsWaiting()) > 0);
-        second = Promise.resolve(post('q2'));
+        second = Promise.resolve(postMessage('q2'));
         await waitFor(async () => {
           const res = await app.inject({ method: 'GET', url: '/health' });
           return res.statusCode === 503;
@@ -197,7 +193,9 @@ async function insertsWaiting(): Promise<number> {
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
+    if (Date.now() > until) {
+      throw new Error('condition not met in time');
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

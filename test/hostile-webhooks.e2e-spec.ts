@@ -3,14 +3,7 @@ import { AddressInfo } from 'node:net';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterMessage, legacyReceipt } from './factories';
 import { resetDatabase, rows, startApp } from './setup/test-app';
-
-const post = (app: NestFastifyApplication, payload: string, headers: Record<string, string> = {}) =>
-  app.inject({
-    method: 'POST',
-    url: '/webhooks/cometchat',
-    headers: { 'content-type': 'application/json', ...headers },
-    payload,
-  });
+import { post } from './setup/http';
 
 /** No error answer quotes PostgreSQL. */
 const DATABASE_TEXT = /btree|index row|SQLSTATE|relation|violates|postgres|column|syntax error at/i;

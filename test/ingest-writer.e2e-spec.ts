@@ -1,14 +1,6 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterMessage } from './factories';
 import { resetDatabase, rows, startApp, withDb } from './setup/test-app';
-
-const post = (app: NestFastifyApplication, body: object) =>
-  app.inject({
-    method: 'POST',
-    url: '/webhooks/cometchat',
-    headers: { 'content-type': 'application/json' },
-    payload: JSON.stringify(body),
-  });
+import { post } from './setup/http';
 
 const storedMessageIds = async () =>
   (await rows<{ id: string }>(`SELECT id FROM messages ORDER BY id`)).map((r) => r.id);

@@ -1,6 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterMessage, currentReceipt, legacyReceipt } from './factories';
 import { resetDatabase, rows, startApp } from './setup/test-app';
+import { isoSeconds, post } from './setup/http';
 
 // A deterministic pseudo-random stream, so a failure can be replayed.
 function random(seed: number): () => number {
@@ -37,7 +38,9 @@ describe('latency from the histogram', () => {
         receiverType: group ? 'group' : 'user',
         sentAt,
       });
-      if (i % 17 !== 0) bodies.push(message);
+      if (i % 17 !== 0) {
+        bodies.push(message);
+      }
       for (const reader of group ? ['u8', 'u9'] : [`u${(i % 7) + 1}`]) {
         const delivered = sentAt + Math.round(r() * 5);
         const read = delivered + Math.round(Math.exp(2 + 4 * r()));
@@ -49,20 +52,13 @@ describe('latency from the histogram', () => {
           receiverType: group ? ('group' as const) : ('user' as const),
         };
         bodies.push(build({ ...base, kind: 'delivered', at: delivered }));
-        if (r() < 0.8) bodies.push(build({ ...base, kind: 'read', at: read }));
+        if (r() < 0.8) {
+          bodies.push(build({ ...base, kind: 'read', at: read }));
+        }
       }
     }
     for (let i = 0; i < bodies.length; i += 50) {
-      await Promise.all(
-        bodies.slice(i, i + 50).map((b) =>
-          exact.inject({
-            method: 'POST',
-            url: '/webhooks/cometchat',
-            headers: { 'content-type': 'application/json' },
-            payload: b,
-          }),
-        ),
-      );
+      await Promise.all(bodies.slice(i, i + 50).map((b) => post(exact, b)));
     }
   });
   afterAll(async () => {
@@ -88,21 +84,30 @@ describe('latency from the histogram', () => {
     }
   });
 
-  const iso = (s: number) => new Date(s * 1000).toISOString();
   it.each([
     ['everything', ''],
     [
       'odd edges',
-      `from=${iso(T0 + 5 * 3600 + 17 * 60)}&to=${iso(T0 + 2 * 86_400 + 13 * 3600 + 45 * 60)}`,
+      `from=${isoSeconds(T0 + 5 * 3600 + 17 * 60)}&to=${isoSeconds(T0 + 2 * 86_400 + 13 * 3600 + 45 * 60)}`,
     ],
     // No whole hour in it: exact whatever the limit, as cheap as it gets.
-    ['within one hour', `from=${iso(T0 + 86_400 + 600)}&to=${iso(T0 + 86_400 + 3000)}`, false],
-    ['groups, explicit only', `receiverType=group&includeImplied=false&from=${iso(T0 + 3600)}`],
+    [
+      'within one hour',
+      `from=${isoSeconds(T0 + 86_400 + 600)}&to=${isoSeconds(T0 + 86_400 + 3000)}`,
+      false,
+    ],
+    [
+      'groups, explicit only',
+      `receiverType=group&includeImplied=false&from=${isoSeconds(T0 + 3600)}`,
+    ],
     [
       'hourly series',
-      `from=${iso(T0 + 86_400 + 1800)}&to=${iso(T0 + 86_400 + 8 * 3600)}&interval=hour`,
+      `from=${isoSeconds(T0 + 86_400 + 1800)}&to=${isoSeconds(T0 + 86_400 + 8 * 3600)}&interval=hour`,
     ],
-    ['daily series', `from=${iso(T0 + 7200)}&to=${iso(T0 + 3 * 86_400 + 7200)}&interval=day`],
+    [
+      'daily series',
+      `from=${isoSeconds(T0 + 7200)}&to=${isoSeconds(T0 + 3 * 86_400 + 7200)}&interval=day`,
+    ],
   ])('agrees with percentile_cont within 1%% for %s', async (_, query, fromHistogram = true) => {
     for (const kind of ['read', 'delivery']) {
       const url = `/analytics/${kind}-latency?${query}`;
@@ -127,9 +132,13 @@ describe('latency from the histogram', () => {
           meanMs: w.meanMs,
         });
         for (const key of ['p50Ms', 'p90Ms', 'p95Ms', 'p99Ms', 'maxMs']) {
-          if (w[key] === null) expect(g[key]).toBeNull();
+          if (w[key] === null) {
+            expect(g[key]).toBeNull();
+          }
           // Both sides round to whole ms: 1% of the exact value plus one ms.
-          else expect(Math.abs(g[key] - w[key])).toBeLessThanOrEqual(w[key] * 0.01 + 1);
+          else {
+            expect(Math.abs(g[key] - w[key])).toBeLessThanOrEqual(w[key] * 0.01 + 1);
+          }
         }
       }
     }

@@ -8,13 +8,13 @@ import {
   messageEvent,
 } from './factories';
 import { resetDatabase, startApp } from './setup/test-app';
+import { get, iso, postAcked } from './setup/http';
 
 const OTHER_APP = 'app-two';
 /** 2023-11-15T00:00:00Z: a day and hour boundary, so buckets are easy to reason about. */
 const H = 1_700_006_400_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** percentile_cont: linear interpolation between the two nearest ranks. */
 function percentile(sorted: number[], p: number): number {
@@ -95,12 +95,6 @@ const OTHER_APP_READ = 30_000;
 describe('GET /analytics/read-latency and /analytics/delivery-latency', () => {
   let app: NestFastifyApplication;
 
-  const post = async (body: Record<string, unknown>) => {
-    const res = await app.inject({ method: 'POST', url: '/webhooks/cometchat', payload: body });
-    expect(res.statusCode).toBe(200);
-    return res.json<{ duplicate: boolean }>();
-  };
-  const get = (path: string) => app.inject({ method: 'GET', url: path });
   const latency = async (
     kind: 'read' | 'delivery',
     params: Record<string, string | number | boolean> = {},
@@ -108,7 +102,7 @@ describe('GET /analytics/read-latency and /analytics/delivery-latency', () => {
     const query = new URLSearchParams(
       Object.entries({ appId: APP, ...params }).map(([k, v]): [string, string] => [k, String(v)]),
     );
-    const res = await get(`/analytics/${kind}-latency?${query.toString()}`);
+    const res = await get(app, `/analytics/${kind}-latency?${query.toString()}`);
     expect(res.statusCode).toBe(200);
     return res.json();
   };
@@ -120,15 +114,16 @@ describe('GET /analytics/read-latency and /analytics/delivery-latency', () => {
     kind: 'delivered' | 'read',
     offset: number,
     extra: { receiverType?: 'user' | 'group'; receiver?: string; appId?: string } = {},
-  ) => post(format({ messageId, reader, messageSender, kind, at: H + offset, ...extra }));
+  ) => postAcked(app, format({ messageId, reader, messageSender, kind, at: H + offset, ...extra }));
   const group = { receiverType: 'group' as const, receiver: 'team' };
 
   beforeAll(async () => {
     app = await startApp();
     await resetDatabase();
 
-    await post(afterMessage({ id: '101', sender: 'alice', receiver: 'bob', sentAt: H }));
-    await post(
+    await postAcked(app, afterMessage({ id: '101', sender: 'alice', receiver: 'bob', sentAt: H }));
+    await postAcked(
+      app,
       messageEvent('message_sent', {
         id: '102',
         sender: 'alice',
@@ -136,8 +131,12 @@ describe('GET /analytics/read-latency and /analytics/delivery-latency', () => {
         sentAt: H + 60_000,
       }),
     );
-    await post(afterMessage({ id: '103', sender: 'bob', receiver: 'alice', sentAt: H + 120_000 }));
-    await post(
+    await postAcked(
+      app,
+      afterMessage({ id: '103', sender: 'bob', receiver: 'alice', sentAt: H + 120_000 }),
+    );
+    await postAcked(
+      app,
       messageEvent('message_sent', {
         id: '104',
         sender: 'alice',
@@ -159,7 +158,8 @@ describe('GET /analytics/read-latency and /analytics/delivery-latency', () => {
     await receipt(currentReceipt, '104', 'bob', 'alice', 'read', 3_700_000);
 
     const groupMessage = { receiver: 'team', receiverType: 'group' as const };
-    await post(
+    await postAcked(
+      app,
       messageEvent('message_sent', {
         id: '201',
         sender: 'alice',
@@ -167,36 +167,45 @@ describe('GET /analytics/read-latency and /analytics/delivery-latency', () => {
         ...groupMessage,
       }),
     );
-    await post(afterMessage({ id: '202', sender: 'carol', sentAt: H + 700_000, ...groupMessage }));
+    await postAcked(
+      app,
+      afterMessage({ id: '202', sender: 'carol', sentAt: H + 700_000, ...groupMessage }),
+    );
     await receipt(currentReceipt, '202', 'bob', 'carol', 'read', 703_000, group);
     await receipt(legacyReceipt, '201', 'carol', 'alice', 'delivered', 600_800, group);
     await receipt(legacyReceipt, '202', 'alice', 'carol', 'delivered', 700_400, group);
     await receipt(currentReceipt, '202', 'alice', 'carol', 'read', 709_000, group);
     await receipt(legacyReceipt, '201', 'bob', 'alice', 'read', 602_000, group);
-    await post(
+    await postAcked(
+      app,
       groupAggregate({ messageId: '202', group: 'team', kind: 'deliveredToAll', at: H + 703_000 }),
     );
-    await post(
+    await postAcked(
+      app,
       groupAggregate({ messageId: '202', group: 'team', kind: 'readByAll', at: H + 709_000 }),
     );
 
     await receipt(currentReceipt, '105', 'alice', 'bob', 'delivered', 7_201_500);
     await receipt(legacyReceipt, '105', 'alice', 'bob', 'read', 7_204_000);
-    await post(
+    await postAcked(
+      app,
       afterMessage({ id: '105', sender: 'bob', receiver: 'alice', sentAt: H + 7_200_000 }),
     );
 
     await receipt(legacyReceipt, '999', 'carol', 'dave', 'read', 7_300_000);
 
-    await post(
+    await postAcked(
+      app,
       afterMessage({ id: '302', sender: 'carol', receiver: 'alice', sentAt: H + 10_860_000 }),
     );
     await receipt(currentReceipt, '302', 'alice', 'carol', 'read', 10_861_000);
-    await post(
+    await postAcked(
+      app,
       afterMessage({ id: '301', sender: 'carol', receiver: 'alice', sentAt: H + 10_800_000 }),
     );
 
-    await post(
+    await postAcked(
+      app,
       afterMessage({ id: '101', sender: 'alice', receiver: 'bob', sentAt: H, appId: OTHER_APP }),
     );
     await receipt(legacyReceipt, '101', 'bob', 'alice', 'read', 30_000, { appId: OTHER_APP });
@@ -251,7 +260,7 @@ describe('GET /analytics/read-latency and /analytics/delivery-latency', () => {
     expect(await latency('delivery', { appId: OTHER_APP })).toMatchObject(
       expected([OTHER_APP_READ]),
     );
-    const res = await get('/analytics/read-latency');
+    const res = await get(app, '/analytics/read-latency');
     expect(res.json()).toMatchObject(expected([...Object.values(READ), OTHER_APP_READ], 1));
   });
 
@@ -385,6 +394,7 @@ describe('GET /analytics/read-latency and /analytics/delivery-latency', () => {
     });
     expect(most.series).toHaveLength(2000);
     const res = await get(
+      app,
       `/analytics/read-latency?interval=hour&from=${iso(H)}&to=${iso(H + 2001 * HOUR)}`,
     );
     expect(res.statusCode).toBe(400);
@@ -403,7 +413,7 @@ describe('GET /analytics/read-latency and /analytics/delivery-latency', () => {
     ['percentile=99', 'percentile'],
   ])('answers 400 naming the parameter for %s', async (query, field) => {
     for (const kind of ['read', 'delivery']) {
-      const res = await get(`/analytics/${kind}-latency?${query}`);
+      const res = await get(app, `/analytics/${kind}-latency?${query}`);
       expect(res.statusCode).toBe(400);
       expect(res.json()).toMatchObject({ statusCode: 400, field });
       expect(res.json().message).toEqual(expect.stringContaining(field));

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterMessage } from './factories';
 import { startApp } from './setup/test-app';
+import { post } from './setup/http';
 
 // nestjs-pino keeps one pino-http instance per process (per Jest test file here): this file's
 // single app is the first, so its logger is the one configured below.
@@ -17,7 +18,9 @@ describe('structured logs', () => {
       write(chunk: Buffer, _encoding, done) {
         raw.push(chunk.toString());
         for (const line of chunk.toString().split('\n')) {
-          if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+          if (line !== '') {
+            lines.push(JSON.parse(line) as Record<string, unknown>);
+          }
         }
         done();
       },
@@ -31,16 +34,14 @@ describe('structured logs', () => {
   });
   afterAll(() => app?.close());
 
-  const post = (headers: Record<string, string>) =>
-    app.inject({
-      method: 'POST',
-      url: '/webhooks/cometchat',
-      headers: { 'content-type': 'application/json', authorization: BASIC, ...headers },
-      payload: afterMessage({ id: 'logged-1', sender: 'alice', receiver: 'bob' }),
+  const postWith = (headers: Record<string, string>) =>
+    post(app, afterMessage({ id: 'logged-1', sender: 'alice', receiver: 'bob' }), {
+      authorization: BASIC,
+      ...headers,
     });
 
   it("puts the caller's x-request-id on every line of the request, and echoes it", async () => {
-    const res = await post({ 'x-request-id': 'cometchat-delivery-42' });
+    const res = await postWith({ 'x-request-id': 'cometchat-delivery-42' });
     expect(res.statusCode).toBe(503);
     expect(res.headers['x-request-id']).toBe('cometchat-delivery-42');
 
@@ -65,14 +66,14 @@ describe('structured logs', () => {
   });
 
   it('gives a request without a usable id a fresh one', async () => {
-    const res = await post({ 'x-request-id': 'x'.repeat(500) });
+    const res = await postWith({ 'x-request-id': 'x'.repeat(500) });
     const id = res.headers['x-request-id'] as string;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(lines.some((l) => l.reqId === id)).toBe(true);
   });
 
   it('logs neither bodies nor credentials', async () => {
-    await post({});
+    await postWith({});
     const text = raw.join('');
     expect(text).toContain('"authorization":"[redacted]"');
     expect(text).not.toContain(PASSWORD);

@@ -1,17 +1,12 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { APP, actionMessage, afterMessage, currentReceipt, messageEvent } from './factories';
 import { resetDatabase, rows, startApp } from './setup/test-app';
+import { isoSeconds, post, postAcked } from './setup/http';
 
 const T = 1_700_000_000; // seconds
-const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
 describe('edits and deletes (GET /messages/:id)', () => {
   let app: NestFastifyApplication;
-  const post = async (body: object) => {
-    const res = await app.inject({ method: 'POST', url: '/webhooks/cometchat', payload: body });
-    expect(res.statusCode).toBe(200);
-    return res.json<{ duplicate: boolean }>();
-  };
   const message = (id: string, query = `appId=${APP}`) =>
     app.inject({ method: 'GET', url: `/messages/${id}?${query}` });
   const pair = { sender: 'ann', receiver: 'bob' };
@@ -23,7 +18,7 @@ describe('edits and deletes (GET /messages/:id)', () => {
   afterAll(() => app.close());
 
   it('answers a message, 404 when unknown, and asks for appId when two apps know the id', async () => {
-    await post(afterMessage({ id: '1', ...pair, sentAt: T }));
+    await postAcked(app, afterMessage({ id: '1', ...pair, sentAt: T }));
     const res = await message('1');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
@@ -35,14 +30,14 @@ describe('edits and deletes (GET /messages/:id)', () => {
       conversationId: 'ann_user_bob',
       category: 'message',
       type: 'text',
-      sentAt: iso(T),
+      sentAt: isoSeconds(T),
       editedAt: null,
       deletedAt: null,
     });
     expect((await message('2')).statusCode).toBe(404);
     expect((await message('1', 'appId=app-two')).statusCode).toBe(404);
     expect((await message('1', '')).json()).toMatchObject({ id: '1', appId: APP });
-    await post(afterMessage({ id: '1', ...pair, sentAt: T, appId: 'app-two' }));
+    await postAcked(app, afterMessage({ id: '1', ...pair, sentAt: T, appId: 'app-two' }));
     const ambiguous = await message('1', '');
     expect(ambiguous.statusCode).toBe(400);
     expect(ambiguous.json()).toMatchObject({ field: 'appId' });
@@ -64,37 +59,48 @@ describe('edits and deletes (GET /messages/:id)', () => {
     ];
     for (const order of orders) {
       await resetDatabase();
-      for (const i of order) expect(await post(events[i])).toMatchObject({ duplicate: false });
+      for (const i of order) {
+        expect(await postAcked(app, events[i])).toMatchObject({ duplicate: false });
+      }
       expect((await message('7')).json()).toMatchObject({
         sender: 'ann',
-        sentAt: iso(T),
-        editedAt: iso(T + 20),
-        deletedAt: iso(T + 30),
+        sentAt: isoSeconds(T),
+        editedAt: isoSeconds(T + 20),
+        deletedAt: isoSeconds(T + 30),
       });
       // Each action message is kept raw, and is never a message of its own.
-      for (const id of ['8', '9', '10']) expect((await message(id)).statusCode).toBe(404);
+      for (const id of ['8', '9', '10']) {
+        expect((await message(id)).statusCode).toBe(404);
+      }
       expect(await rows(`SELECT count(*)::int AS n FROM webhook_events`)).toEqual([{ n: 4 }]);
     }
   });
 
   it('knows an edit by (target, action, time): two edits are two events, a redelivery is one', async () => {
     const target = { id: '7', ...pair, sentAt: T };
-    await post(messageEvent('message_sent', target));
+    await postAcked(app, messageEvent('message_sent', target));
     const edit = { ...target, actionId: '8', action: 'edited' as const, at: T + 10 };
-    expect(await post(actionMessage('message_edited', edit))).toMatchObject({ duplicate: false });
+    expect(await postAcked(app, actionMessage('message_edited', edit))).toMatchObject({
+      duplicate: false,
+    });
     // The same edit through the legacy webhook, and in the body read before (the message itself).
-    expect(await post(actionMessage('after_message', edit))).toMatchObject({ duplicate: true });
+    expect(await postAcked(app, actionMessage('after_message', edit))).toMatchObject({
+      duplicate: true,
+    });
     expect(
-      await post(messageEvent('message_edited', { ...target, editedAt: T + 10 })),
+      await postAcked(app, messageEvent('message_edited', { ...target, editedAt: T + 10 })),
     ).toMatchObject({ duplicate: true });
     expect(
-      await post(messageEvent('message_edited', { ...target, editedAt: T + 15 })),
+      await postAcked(app, messageEvent('message_edited', { ...target, editedAt: T + 15 })),
     ).toMatchObject({ duplicate: false });
-    expect((await message('7')).json()).toMatchObject({ editedAt: iso(T + 15), deletedAt: null });
+    expect((await message('7')).json()).toMatchObject({
+      editedAt: isoSeconds(T + 15),
+      deletedAt: null,
+    });
     expect(
-      await post(messageEvent('message_deleted', { ...target, deletedAt: T + 40 })),
+      await postAcked(app, messageEvent('message_deleted', { ...target, deletedAt: T + 40 })),
     ).toMatchObject({ duplicate: false });
-    expect((await message('7')).json()).toMatchObject({ deletedAt: iso(T + 40) });
+    expect((await message('7')).json()).toMatchObject({ deletedAt: isoSeconds(T + 40) });
   });
 
   it('names the missing field of an action message', async () => {
@@ -108,7 +114,7 @@ describe('edits and deletes (GET /messages/:id)', () => {
       data: { message: { data: { entities: { on: { entity: Record<string, unknown> } } } } };
     };
     delete body.data.message.data.entities.on.entity.sender;
-    const res = await app.inject({ method: 'POST', url: '/webhooks/cometchat', payload: body });
+    const res = await post(app, body);
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ field: 'data.message.data.entities.on.entity.sender' });
 
@@ -119,11 +125,7 @@ describe('edits and deletes (GET /messages/:id)', () => {
       action: 'deleted',
       at: T + 10,
     });
-    const refused = await app.inject({
-      method: 'POST',
-      url: '/webhooks/cometchat',
-      payload: wrong,
-    });
+    const refused = await post(app, wrong);
     expect(refused.statusCode).toBe(400);
     expect(refused.json()).toMatchObject({ field: 'data.message.data.action' });
   });
@@ -135,7 +137,7 @@ describe('edits and deletes (GET /messages/:id)', () => {
     joined.data.category = 'action';
     joined.data.type = 'groupMember';
     joined.data.data = { action: 'joined', entities: {} };
-    expect(await post(joined)).toMatchObject({ duplicate: false });
+    expect(await postAcked(app, joined)).toMatchObject({ duplicate: false });
     expect((await message('11')).statusCode).toBe(404);
     expect(await rows(`SELECT trigger FROM webhook_events`)).toEqual([
       { trigger: 'after_message' },
@@ -144,16 +146,19 @@ describe('edits and deletes (GET /messages/:id)', () => {
 
   it('never counts an action message: not in conversations, not implied by receipts, not in latency', async () => {
     const target = { id: '20', ...pair, sentAt: T };
-    await post(afterMessage(target));
-    await post(
+    await postAcked(app, afterMessage(target));
+    await postAcked(
+      app,
       actionMessage('after_message', { ...target, actionId: '21', action: 'edited', at: T + 5 }),
     );
-    await post(
+    await postAcked(
+      app,
       actionMessage('message_edited', { ...target, actionId: '22', action: 'edited', at: T + 6 }),
     );
     // bob reads a later message: the implied read covers message 20, and only it.
-    await post(afterMessage({ id: '23', ...pair, sentAt: T + 10 }));
-    await post(
+    await postAcked(app, afterMessage({ id: '23', ...pair, sentAt: T + 10 }));
+    await postAcked(
+      app,
       currentReceipt({
         messageId: '23',
         reader: 'bob',

@@ -1,6 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterMessage, currentReceipt } from './factories';
 import { resetDatabase, startApp } from './setup/test-app';
+import { post } from './setup/http';
 
 /** The value of one sample of the Prometheus text, e.g. `x_total{trigger="a"}`. */
 function sample(text: string, series: string): number | undefined {
@@ -18,13 +19,6 @@ describe('GET /metrics', () => {
   });
   afterAll(() => app?.close());
 
-  const post = (payload: string | object) =>
-    app.inject({
-      method: 'POST',
-      url: '/webhooks/cometchat',
-      headers: { 'content-type': 'application/json' },
-      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
-    });
   const metrics = async () => {
     // No API key: scrapers need none, like health checks.
     const res = await app.inject({ method: 'GET', url: '/metrics' });
@@ -35,8 +29,8 @@ describe('GET /metrics', () => {
 
   it('counts events received, stored, duplicated and rejected, by trigger', async () => {
     const message = afterMessage({ id: 'm1', sender: 'alice', receiver: 'bob' });
-    expect((await post(message)).statusCode).toBe(200);
-    expect((await post(message)).json()).toMatchObject({ duplicate: true });
+    expect((await post(app, message)).statusCode).toBe(200);
+    expect((await post(app, message)).json()).toMatchObject({ duplicate: true });
     const receipt = currentReceipt({
       messageId: 'm1',
       reader: 'bob',
@@ -44,11 +38,11 @@ describe('GET /metrics', () => {
       kind: 'read',
       at: 1_700_000_100,
     });
-    expect((await post(receipt)).statusCode).toBe(200);
+    expect((await post(app, receipt)).statusCode).toBe(200);
     const late = { ...message, data: { ...(message.data as object), sentAt: 'soon' } };
-    expect((await post(late)).statusCode).toBe(400);
-    expect((await post('{not json')).statusCode).toBe(400);
-    expect((await post({ trigger: 'custom_app_event', appId: 'app-1' })).statusCode).toBe(200);
+    expect((await post(app, late)).statusCode).toBe(400);
+    expect((await post(app, '{not json')).statusCode).toBe(400);
+    expect((await post(app, { trigger: 'custom_app_event', appId: 'app-1' })).statusCode).toBe(200);
 
     const text = await metrics();
     const count = (name: string, trigger: string) => sample(text, `${name}{trigger="${trigger}"}`);

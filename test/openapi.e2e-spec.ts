@@ -2,6 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { COMETCHAT_EVENT_EXAMPLES } from '../src/webhooks/webhooks.dto';
 import { resetDatabase } from './setup/test-app';
 import { Route, startAppListingRoutes } from './setup/routes';
+import { post } from './setup/http';
 
 interface OpenApiDocument {
   openapi: string;
@@ -93,12 +94,7 @@ describe('OpenAPI document', () => {
     const examples = body?.content['application/json'].examples ?? {};
     expect(Object.keys(examples)).toEqual(Object.keys(COMETCHAT_EVENT_EXAMPLES));
     for (const [name, example] of Object.entries(examples)) {
-      const res = await app.inject({
-        method: 'POST',
-        url: '/webhooks/cometchat',
-        headers: { 'content-type': 'application/json' },
-        payload: JSON.stringify(example.value),
-      });
+      const res = await post(app, example.value as object);
       expect({ name, status: res.statusCode }).toEqual({ name, status: 200 });
     }
   });

@@ -21,8 +21,11 @@ function occupy(): Promise<{ port: number; close: () => Promise<void> }> {
 /** src/main.ts in a child process, as `npm start` runs it (compiled on the fly). */
 function start(env: Record<string, string | undefined>): Promise<{ code: number; output: string }> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...env };
-  for (const [key, value] of Object.entries(childEnv))
-    if (value === undefined) delete childEnv[key];
+  for (const [key, value] of Object.entries(childEnv)) {
+    if (value === undefined) {
+      delete childEnv[key];
+    }
+  }
   return new Promise((resolve) => {
     execFile(
       process.execPath,

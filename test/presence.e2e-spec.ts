@@ -1,12 +1,12 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { APP, currentConnection, legacyConnection } from './factories';
 import { resetDatabase, rows, startApp } from './setup/test-app';
+import { getJson, iso, post, postAll } from './setup/http';
 
 type Body = Record<string, unknown>;
 
 const T = Date.UTC(2024, 0, 1, 10, 0, 0);
 const S = 1000;
-const iso = (ms: number) => new Date(ms).toISOString();
 /** What the factories' connection events tell of the client, on every session they open. */
 const LEGACY_DETAIL = {
   userAgent: null,
@@ -22,27 +22,6 @@ const CURRENT_DETAIL = {
   origin: null,
   openedBy: 'event',
 };
-
-function post(app: NestFastifyApplication, body: Body) {
-  return app.inject({
-    method: 'POST',
-    url: '/webhooks/cometchat',
-    headers: { 'content-type': 'application/json' },
-    payload: JSON.stringify(body),
-  });
-}
-
-async function postAll(app: NestFastifyApplication, bodies: Body[]) {
-  for (const body of bodies) {
-    const res = await post(app, body);
-    expect(res.statusCode).toBe(200);
-  }
-}
-
-async function get(app: NestFastifyApplication, url: string) {
-  const res = await app.inject({ method: 'GET', url });
-  return { status: res.statusCode, body: res.json() };
-}
 
 /** A legacy connection event; `open` are the user's sessions after it (connectedAt = at - 50). */
 function legacy(
@@ -104,7 +83,7 @@ describe('Presence and sessions', () => {
   describe('one device', () => {
     it('legacy: connect then disconnect', async () => {
       await postAll(app, [legacy('alice', 'connected', 's1', T, ['s1'])]);
-      expect((await get(app, '/users/alice/presence')).body).toEqual({
+      expect((await getJson(app, '/users/alice/presence')).body).toEqual({
         uid: 'alice',
         appId: APP,
         status: 'online',
@@ -125,7 +104,7 @@ describe('Presence and sessions', () => {
       await postAll(app, [
         legacy('alice', 'disconnected', 's1', T + 60 * S, [], { connectedAt: T - 50 }),
       ]);
-      expect((await get(app, '/users/alice/presence')).body).toEqual({
+      expect((await getJson(app, '/users/alice/presence')).body).toEqual({
         uid: 'alice',
         appId: APP,
         status: 'offline',
@@ -134,7 +113,7 @@ describe('Presence and sessions', () => {
         lastActiveAt: null,
         sessions: [],
       });
-      expect((await get(app, '/users/alice/sessions')).body).toEqual({
+      expect((await getJson(app, '/users/alice/sessions')).body).toEqual({
         items: [
           {
             sessionId: 's1',
@@ -173,7 +152,7 @@ describe('Presence and sessions', () => {
           lastActiveAt: T / 1000 + 85,
         }),
       ]);
-      expect((await get(app, '/users/carol/presence')).body).toEqual({
+      expect((await getJson(app, '/users/carol/presence')).body).toEqual({
         uid: 'carol',
         appId: APP,
         status: 'offline',
@@ -182,7 +161,7 @@ describe('Presence and sessions', () => {
         lastActiveAt: iso(T + 85 * S),
         sessions: [],
       });
-      expect((await get(app, '/users/carol/sessions')).body).toEqual({
+      expect((await getJson(app, '/users/carol/sessions')).body).toEqual({
         items: [
           {
             sessionId: `${T - 20}:ios`,
@@ -210,7 +189,7 @@ describe('Presence and sessions', () => {
         }),
         legacy('bob', 'disconnected', 'web1', T + 20 * S, ['and1'], { connectedAt: T }),
       ]);
-      expect((await get(app, '/users/bob/presence')).body).toEqual({
+      expect((await getJson(app, '/users/bob/presence')).body).toEqual({
         uid: 'bob',
         appId: APP,
         status: 'online',
@@ -231,9 +210,9 @@ describe('Presence and sessions', () => {
       await postAll(app, [
         legacy('bob', 'disconnected', 'and1', T + 30 * S, [], { connectedAt: T + 10 * S }),
       ]);
-      const presence = (await get(app, '/users/bob/presence')).body;
+      const presence = (await getJson(app, '/users/bob/presence')).body;
       expect(presence).toMatchObject({ status: 'offline', since: iso(T + 30 * S), sessions: [] });
-      const sessions = (await get(app, '/users/bob/sessions')).body;
+      const sessions = (await getJson(app, '/users/bob/sessions')).body;
       expect(sessions.items.map((i: Body) => [i.sessionId, i.durationMs, i.closedBy])).toEqual([
         ['and1', 20_000, 'event'],
         ['web1', 20_000, 'event'],
@@ -248,7 +227,7 @@ describe('Presence and sessions', () => {
         current('dora', 'connected', 'ios', T + 5 * S, T + 5 * S, 'online'),
         current('dora', 'disconnected', 'web', T, T + 15 * S, 'online'),
       ]);
-      expect((await get(app, '/users/dora/presence')).body).toMatchObject({
+      expect((await getJson(app, '/users/dora/presence')).body).toMatchObject({
         status: 'online',
         since: iso(T),
         sessions: [
@@ -261,19 +240,26 @@ describe('Presence and sessions', () => {
           },
         ],
       });
-      expect((await get(app, '/users/dora/sessions?to=' + iso(T + 25 * S))).body).toMatchObject({
-        items: [
-          { sessionId: `${T + 5 * S}:ios`, disconnectedAt: null, durationMs: null, closedBy: null },
-          {
-            sessionId: `${T}:web`,
-            disconnectedAt: iso(T + 15 * S),
-            durationMs: 15_000,
-            closedBy: 'event',
-          },
-        ],
-        // the open ios session runs until `to`
-        totalOnlineMs: 25_000,
-      });
+      expect((await getJson(app, '/users/dora/sessions?to=' + iso(T + 25 * S))).body).toMatchObject(
+        {
+          items: [
+            {
+              sessionId: `${T + 5 * S}:ios`,
+              disconnectedAt: null,
+              durationMs: null,
+              closedBy: null,
+            },
+            {
+              sessionId: `${T}:web`,
+              disconnectedAt: iso(T + 15 * S),
+              durationMs: 15_000,
+              closedBy: 'event',
+            },
+          ],
+          // the open ios session runs until `to`
+          totalOnlineMs: 25_000,
+        },
+      );
     });
   });
 
@@ -293,7 +279,7 @@ describe('Presence and sessions', () => {
           closed_by: 'event',
         },
       ]);
-      expect((await get(app, '/users/erin/presence')).body).toMatchObject({
+      expect((await getJson(app, '/users/erin/presence')).body).toMatchObject({
         status: 'offline',
         since: iso(T + 60 * S),
         lastSeenAt: iso(T + 60 * S),
@@ -306,7 +292,7 @@ describe('Presence and sessions', () => {
         current('fred', 'disconnected', 'android', T, T + 40 * S, 'offline'),
         current('fred', 'connected', 'android', T, T, 'online'),
       ]);
-      expect((await get(app, '/users/fred/sessions')).body).toEqual({
+      expect((await getJson(app, '/users/fred/sessions')).body).toEqual({
         items: [
           {
             sessionId: `${T}:android`,
@@ -322,7 +308,7 @@ describe('Presence and sessions', () => {
         totalOnlineMs: 40_000,
         nextCursor: null,
       });
-      expect((await get(app, '/users/fred/presence')).body).toMatchObject({
+      expect((await getJson(app, '/users/fred/presence')).body).toMatchObject({
         status: 'offline',
         since: iso(T + 40 * S),
       });
@@ -338,20 +324,20 @@ describe('Presence and sessions', () => {
       await postAll(app, timeline);
       const inOrder = await dump();
       const answers = [
-        (await get(app, '/users/gus/presence')).body,
-        (await get(app, '/users/gus/sessions')).body,
+        (await getJson(app, '/users/gus/presence')).body,
+        (await getJson(app, '/users/gus/sessions')).body,
       ];
       await resetDatabase();
 
       await postAll(app, [timeline[0], timeline[3], timeline[1]]);
       // s2's connect is older than the offline event: still offline, and s2 is closed by inference
-      expect((await get(app, '/users/gus/presence')).body).toMatchObject({
+      expect((await getJson(app, '/users/gus/presence')).body).toMatchObject({
         status: 'offline',
         since: iso(T + 30 * S),
         lastSeenAt: iso(T + 30 * S),
         sessions: [],
       });
-      expect((await get(app, '/users/gus/sessions')).body.items[0]).toMatchObject({
+      expect((await getJson(app, '/users/gus/sessions')).body.items[0]).toMatchObject({
         sessionId: 's2',
         disconnectedAt: iso(T + 30 * S),
         closedBy: 'inferred',
@@ -360,8 +346,8 @@ describe('Presence and sessions', () => {
       await postAll(app, [timeline[2]]);
       expect(await dump()).toEqual(inOrder);
       expect([
-        (await get(app, '/users/gus/presence')).body,
-        (await get(app, '/users/gus/sessions')).body,
+        (await getJson(app, '/users/gus/presence')).body,
+        (await getJson(app, '/users/gus/sessions')).body,
       ]).toEqual(answers);
       expect(answers[1]).toEqual({
         items: [
@@ -396,12 +382,12 @@ describe('Presence and sessions', () => {
         current('hal', 'connected', 'web', T, T, 'online'),
         current('hal', 'connected', 'web', T + 100 * S, T + 100 * S, 'online'),
       ]);
-      expect((await get(app, '/users/hal/presence')).body).toMatchObject({
+      expect((await getJson(app, '/users/hal/presence')).body).toMatchObject({
         status: 'online',
         since: iso(T),
       });
       await postAll(app, [current('hal', 'disconnected', 'web', T, T + 50 * S, 'offline')]);
-      expect((await get(app, '/users/hal/presence')).body).toMatchObject({
+      expect((await getJson(app, '/users/hal/presence')).body).toMatchObject({
         status: 'online',
         since: iso(T + 100 * S),
         lastSeenAt: iso(T + 100 * S),
@@ -414,7 +400,7 @@ describe('Presence and sessions', () => {
     const disconnect = legacy('ivy', 'disconnected', 's1', T + 60 * S, [], { connectedAt: T - 50 });
     await postAll(app, [connect, disconnect]);
     const before = await dump();
-    const answer = (await get(app, '/users/ivy/sessions')).body;
+    const answer = (await getJson(app, '/users/ivy/sessions')).body;
 
     const again = await post(app, connect);
     expect(again.json()).toMatchObject({ duplicate: true });
@@ -434,7 +420,7 @@ describe('Presence and sessions', () => {
     expect(concurrent.map((r) => r.json().duplicate)).toEqual([true, true, true]);
 
     expect(await dump()).toEqual(before);
-    expect((await get(app, '/users/ivy/sessions')).body).toEqual(answer);
+    expect((await getJson(app, '/users/ivy/sessions')).body).toEqual(answer);
     expect(before[2]).toHaveLength(2);
   });
 
@@ -446,10 +432,10 @@ describe('Presence and sessions', () => {
         // s1's disconnect was lost: the next event lists only s2 and s3
         legacy('jan', 'connected', 's3', T + 20 * S, ['s2', 's3'], { connectedAt: T + 20 * S }),
       ]);
-      const presence = (await get(app, '/users/jan/presence')).body;
+      const presence = (await getJson(app, '/users/jan/presence')).body;
       expect(presence).toMatchObject({ status: 'online', since: iso(T) });
       expect(presence.sessions.map((s: Body) => s.sessionId)).toEqual(['s2', 's3']);
-      expect((await get(app, '/users/jan/sessions')).body.items[2]).toEqual({
+      expect((await getJson(app, '/users/jan/sessions')).body.items[2]).toEqual({
         sessionId: 's1',
         deviceId: 'device-s1',
         ...LEGACY_DETAIL,
@@ -464,7 +450,7 @@ describe('Presence and sessions', () => {
       await postAll(app, [
         legacy('jan', 'disconnected', 's1', T + 15 * S, ['s2'], { connectedAt: T }),
       ]);
-      expect((await get(app, '/users/jan/sessions')).body.items[2]).toMatchObject({
+      expect((await getJson(app, '/users/jan/sessions')).body.items[2]).toMatchObject({
         disconnectedAt: iso(T + 15 * S),
         durationMs: 15_000,
         closedBy: 'event',
@@ -478,12 +464,12 @@ describe('Presence and sessions', () => {
         // web's disconnect was lost; ios goes and the user is offline
         current('kim', 'disconnected', 'ios', T + 10 * S, T + 30 * S, 'offline'),
       ]);
-      expect((await get(app, '/users/kim/presence')).body).toMatchObject({
+      expect((await getJson(app, '/users/kim/presence')).body).toMatchObject({
         status: 'offline',
         since: iso(T + 30 * S),
         sessions: [],
       });
-      expect((await get(app, '/users/kim/sessions')).body).toMatchObject({
+      expect((await getJson(app, '/users/kim/sessions')).body).toMatchObject({
         items: [
           { sessionId: `${T + 10 * S}:ios`, disconnectedAt: iso(T + 30 * S), closedBy: 'event' },
           {
@@ -515,14 +501,14 @@ describe('Presence and sessions', () => {
           app,
           order.map((i) => events[i]),
         );
-        const sessions = (await get(app, '/users/lou/presence')).body.sessions;
+        const sessions = (await getJson(app, '/users/lou/presence')).body.sessions;
         expect(sessions.map((s: Body) => s.sessionId)).toEqual(['s1', 's2', 's3']);
       }
     });
 
     it('a session with no later evidence stays open', async () => {
       await postAll(app, [current('max', 'connected', 'web', T, T, 'online')]);
-      expect((await get(app, '/users/max/sessions')).body.items).toEqual([
+      expect((await getJson(app, '/users/max/sessions')).body.items).toEqual([
         {
           sessionId: `${T}:web`,
           deviceId: null,
@@ -549,7 +535,7 @@ describe('Presence and sessions', () => {
     );
 
     it('clips totalOnlineMs to a range that cuts sessions at both edges', async () => {
-      const res = await get(
+      const res = await getJson(
         app,
         `/users/nia/sessions?from=${iso(T + 30 * S)}&to=${iso(T + 150 * S)}`,
       );
@@ -560,7 +546,7 @@ describe('Presence and sessions', () => {
     });
 
     it('counts an open session until `to`, and accepts Unix seconds and milliseconds', async () => {
-      const res = await get(
+      const res = await getJson(
         app,
         `/users/nia/sessions?from=${(T + 170 * S) / 1000}&to=${T + 300 * S}`,
       );
@@ -594,7 +580,7 @@ describe('Presence and sessions', () => {
 
     it('without `to`, an open session runs until now', async () => {
       const before = Date.now();
-      const res = await get(app, `/users/nia/sessions?from=${iso(T + 240 * S)}`);
+      const res = await getJson(app, `/users/nia/sessions?from=${iso(T + 240 * S)}`);
       expect(res.body.items.map((i: Body) => i.sessionId)).toEqual(['c']);
       expect(res.body.totalOnlineMs).toBeGreaterThanOrEqual(before - (T + 240 * S));
       expect(res.body.totalOnlineMs).toBeLessThanOrEqual(Date.now() - (T + 240 * S));
@@ -604,11 +590,13 @@ describe('Presence and sessions', () => {
       const seen: string[] = [];
       let url = `/users/nia/sessions?limit=2&to=${iso(T + 300 * S)}`;
       for (;;) {
-        const res = await get(app, url);
+        const res = await getJson(app, url);
         expect(res.status).toBe(200);
         expect(res.body.totalOnlineMs).toBe(60_000 + 60_000 + 60_000);
         seen.push(...res.body.items.map((i: Body) => i.sessionId));
-        if (res.body.nextCursor === null) break;
+        if (res.body.nextCursor === null) {
+          break;
+        }
         url = `/users/nia/sessions?limit=2&to=${iso(T + 300 * S)}&cursor=${res.body.nextCursor}`;
       }
       expect(seen).toEqual(['c', 'b', 'a']);
@@ -616,7 +604,8 @@ describe('Presence and sessions', () => {
 
     it('an empty range answers no items and 0 ms', async () => {
       expect(
-        (await get(app, `/users/nia/sessions?from=${iso(T + 61 * S)}&to=${iso(T + 119 * S)}`)).body,
+        (await getJson(app, `/users/nia/sessions?from=${iso(T + 61 * S)}&to=${iso(T + 119 * S)}`))
+          .body,
       ).toEqual({
         items: [],
         totalOnlineMs: 0,
@@ -638,7 +627,7 @@ describe('Presence and sessions', () => {
           appId: 'app-two',
         }),
       ]);
-      const first = await get(app, '/presence/online?limit=2');
+      const first = await getJson(app, '/presence/online?limit=2');
       expect(first.body).toEqual({
         count: 3,
         items: [
@@ -680,7 +669,7 @@ describe('Presence and sessions', () => {
         ],
         nextCursor: expect.any(String),
       });
-      const second = await get(app, `/presence/online?limit=2&cursor=${first.body.nextCursor}`);
+      const second = await getJson(app, `/presence/online?limit=2&cursor=${first.body.nextCursor}`);
       expect(second.body).toEqual({
         count: 3,
         items: [
@@ -693,13 +682,13 @@ describe('Presence and sessions', () => {
         ],
         nextCursor: null,
       });
-      const two = await get(app, '/presence/online?appId=app-two');
+      const two = await getJson(app, '/presence/online?appId=app-two');
       expect(two.body).toMatchObject({
         count: 1,
         items: [{ uid: 'ann', appId: 'app-two' }],
         nextCursor: null,
       });
-      expect((await get(app, '/presence/online?appId=nobody')).body).toEqual({
+      expect((await getJson(app, '/presence/online?appId=nobody')).body).toEqual({
         count: 0,
         items: [],
         nextCursor: null,
@@ -718,7 +707,7 @@ describe('Presence and sessions', () => {
 
     it('is required when the uid exists in several apps', async () => {
       for (const path of ['presence', 'sessions']) {
-        expect(await get(app, `/users/dup/${path}`)).toEqual({
+        expect(await getJson(app, `/users/dup/${path}`)).toEqual({
           status: 400,
           body: {
             statusCode: 400,
@@ -731,23 +720,23 @@ describe('Presence and sessions', () => {
     });
 
     it('keeps each app to its own events', async () => {
-      expect((await get(app, `/users/dup/presence?appId=${APP}`)).body).toMatchObject({
+      expect((await getJson(app, `/users/dup/presence?appId=${APP}`)).body).toMatchObject({
         appId: APP,
         status: 'online',
         since: iso(T),
       });
-      expect((await get(app, '/users/dup/presence?appId=app-two')).body).toMatchObject({
+      expect((await getJson(app, '/users/dup/presence?appId=app-two')).body).toMatchObject({
         appId: 'app-two',
         status: 'offline',
         since: iso(T + 9 * S),
         sessions: [],
       });
       expect(
-        (await get(app, `/users/dup/sessions?appId=${APP}`)).body.items.map(
+        (await getJson(app, `/users/dup/sessions?appId=${APP}`)).body.items.map(
           (i: Body) => i.sessionId,
         ),
       ).toEqual(['one']);
-      expect((await get(app, '/users/dup/sessions?appId=app-two')).body).toMatchObject({
+      expect((await getJson(app, '/users/dup/sessions?appId=app-two')).body).toMatchObject({
         totalOnlineMs: 8_000,
       });
     });
@@ -761,7 +750,7 @@ describe('Presence and sessions', () => {
       ['/users/nobody/sessions', 'uid "nobody" has no connection events'],
       ['/users/oz/presence?appId=app-two', 'uid "oz" has no connection events in app "app-two"'],
     ])('%s answers 404', async (url, message) => {
-      expect(await get(app, url)).toEqual({
+      expect(await getJson(app, url)).toEqual({
         status: 404,
         body: { statusCode: 404, error: 'Not Found', message },
       });
@@ -778,7 +767,7 @@ describe('Presence and sessions', () => {
       ['/presence/online?cursor=nonsense', 'cursor'],
       ['/presence/online?limit=abc', 'limit'],
     ])('%s answers 400 naming %s', async (url, field) => {
-      const res = await get(app, url);
+      const res = await getJson(app, url);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ statusCode: 400, field });
     });
@@ -832,7 +821,9 @@ describe('Presence and sessions', () => {
             sent++;
           } else {
             const [gone] = open.splice(Math.floor(random() * open.length), 1);
-            if (random() < 0.125) continue; // lost
+            if (random() < 0.125) {
+              continue;
+            } // lost
             const keys = open.map((o) => o.key);
             events.push({
               at,
@@ -862,13 +853,13 @@ describe('Presence and sessions', () => {
       const out: unknown[] = [];
       for (let u = 0; u < 20; u++) {
         const uid = `user-${String(u).padStart(2, '0')}`;
-        out.push((await get(target, `/users/${uid}/presence`)).body);
-        out.push((await get(target, `/users/${uid}/sessions?to=${iso(T + 3600 * S)}`)).body);
+        out.push((await getJson(target, `/users/${uid}/presence`)).body);
+        out.push((await getJson(target, `/users/${uid}/sessions?to=${iso(T + 3600 * S)}`)).body);
       }
-      out.push((await get(target, '/presence/online?limit=500')).body);
+      out.push((await getJson(target, '/presence/online?limit=500')).body);
       out.push(
         (
-          await get(
+          await getJson(
             target,
             `/analytics/concurrency?interval=minute&from=${T}&to=${T + 20 * 60 * S}`,
           )
@@ -955,7 +946,7 @@ describe('Presence and sessions', () => {
 
     it('opens a listed connection as inferred, from its listed connectedAt, and presence counts it', async () => {
       await postAll(app, [listing]);
-      expect((await get(app, '/users/cat/presence')).body).toMatchObject({
+      expect((await getJson(app, '/users/cat/presence')).body).toMatchObject({
         status: 'online',
         since: iso(T - 5 * M),
         sessions: [
@@ -965,7 +956,7 @@ describe('Presence and sessions', () => {
       });
       // its disconnect closes it; being its own event, it also tells the connection's true start
       await postAll(app, [disconnect]);
-      expect((await get(app, '/users/cat/sessions')).body.items).toEqual([
+      expect((await getJson(app, '/users/cat/sessions')).body.items).toEqual([
         expect.objectContaining({ sessionId: 's1', disconnectedAt: null }),
         {
           ...s2,
@@ -980,7 +971,7 @@ describe('Presence and sessions', () => {
 
     it('turns into openedBy event with the true time when its connect arrives', async () => {
       await postAll(app, [listing, connect]);
-      expect((await get(app, '/users/cat/presence')).body).toMatchObject({
+      expect((await getJson(app, '/users/cat/presence')).body).toMatchObject({
         since: iso(T - 4 * M),
         sessions: [
           { ...s2, openedBy: 'event', connectedAt: iso(T - 4 * M - 50) },
@@ -999,8 +990,8 @@ describe('Presence and sessions', () => {
     it('ends in the same state in every arrival order', async () => {
       const answers = async () => ({
         tables: await dump(),
-        presence: (await get(app, '/users/cat/presence')).body,
-        sessions: (await get(app, `/users/cat/sessions?to=${iso(T + M)}`)).body,
+        presence: (await getJson(app, '/users/cat/presence')).body,
+        sessions: (await getJson(app, `/users/cat/sessions?to=${iso(T + M)}`)).body,
       });
       const orders = permutations([listing, connect, disconnect]);
       let first: Awaited<ReturnType<typeof answers>> | undefined;
@@ -1026,14 +1017,14 @@ describe('Presence and sessions', () => {
 
     it('filters sessions by platform, and refuses an empty one', async () => {
       await postAll(app, [listing, connect, disconnect]);
-      const android = (await get(app, '/users/cat/sessions?platform=android')).body;
+      const android = (await getJson(app, '/users/cat/sessions?platform=android')).body;
       expect(android.items.map((i: Body) => i.sessionId)).toEqual(['s2']);
       expect(android.totalOnlineMs).toBe(4 * M + 50 + 20 * S);
-      expect((await get(app, '/users/cat/sessions?platform=ios')).body.items).toEqual([]);
-      const empty = await get(app, '/users/cat/sessions?platform=');
+      expect((await getJson(app, '/users/cat/sessions?platform=ios')).body.items).toEqual([]);
+      const empty = await getJson(app, '/users/cat/sessions?platform=');
       expect(empty.status).toBe(400);
       expect(JSON.stringify(empty.body)).toContain('platform');
-      const doc = (await get(app, '/docs-json')).body;
+      const doc = (await getJson(app, '/docs-json')).body;
       expect(doc.paths['/users/{uid}/sessions'].get.parameters).toContainEqual(
         expect.objectContaining({ name: 'platform', in: 'query', required: false }),
       );

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { resetDatabase, rows, startApp } from './setup/test-app';
+import { get, post } from './setup/http';
 
 /** CometChat's published samples, verbatim but for JSON mends (see NOTES-connections.md). */
 const published = (trigger: string) =>
@@ -16,15 +17,8 @@ describe('Published connection samples', () => {
   afterAll(() => app.close());
   beforeEach(() => resetDatabase());
 
-  const post = (payload: string) =>
-    app.inject({
-      method: 'POST',
-      url: '/webhooks/cometchat',
-      headers: { 'content-type': 'application/json' },
-      payload,
-    });
-  const get = async (url: string) => {
-    const res = await app.inject({ method: 'GET', url });
+  const getOk = async (url: string) => {
+    const res = await get(app, url);
     expect(res.statusCode).toBe(200);
     return res.json<Record<string, unknown>>();
   };
@@ -45,11 +39,11 @@ describe('Published connection samples', () => {
     };
 
     it('is stored, and the disconnect closes its one session with the device detail', async () => {
-      const res = await post(sample);
+      const res = await post(app, sample);
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({ eventId: expect.any(String), duplicate: false });
 
-      expect(await get('/users/cometchat-uid-1/presence')).toEqual({
+      expect(await getOk('/users/cometchat-uid-1/presence')).toEqual({
         uid: 'cometchat-uid-1',
         appId: '<appId>',
         status: 'offline',
@@ -58,7 +52,7 @@ describe('Published connection samples', () => {
         lastActiveAt: '2023-09-05T12:24:46.000Z',
         sessions: [],
       });
-      expect(await get('/users/cometchat-uid-1/sessions')).toEqual({
+      expect(await getOk('/users/cometchat-uid-1/sessions')).toEqual({
         items: [
           {
             ...session,
@@ -70,10 +64,10 @@ describe('Published connection samples', () => {
         totalOnlineMs: 662_132,
         nextCursor: null,
       });
-      expect(await get('/users/cometchat-uid-1/sessions?platform=javascript')).toMatchObject({
+      expect(await getOk('/users/cometchat-uid-1/sessions?platform=javascript')).toMatchObject({
         items: [{ sessionId: session.sessionId }],
       });
-      expect(await get('/users/cometchat-uid-1/sessions?platform=android')).toEqual({
+      expect(await getOk('/users/cometchat-uid-1/sessions?platform=android')).toEqual({
         items: [],
         totalOnlineMs: 0,
         nextCursor: null,
@@ -87,20 +81,20 @@ describe('Published connection samples', () => {
       connect.data.timestamp = 1696934441000;
       connect.data.status = 'online';
       connect.data.currentConnection.action = 'connected';
-      expect((await post(JSON.stringify(connect))).statusCode).toBe(200);
-      expect(await get('/users/cometchat-uid-1/presence')).toMatchObject({
+      expect((await post(app, JSON.stringify(connect))).statusCode).toBe(200);
+      expect(await getOk('/users/cometchat-uid-1/presence')).toMatchObject({
         status: 'online',
         sessions: [session],
       });
 
-      expect((await post(sample)).statusCode).toBe(200);
-      const { items } = (await get('/users/cometchat-uid-1/sessions')) as { items: unknown[] };
+      expect((await post(app, sample)).statusCode).toBe(200);
+      const { items } = (await getOk('/users/cometchat-uid-1/sessions')) as { items: unknown[] };
       expect(items).toEqual([expect.objectContaining({ ...session, durationMs: 662_132 })]);
     });
 
     it('a redelivery is a duplicate and changes nothing', async () => {
-      const first = (await post(sample)).json<{ eventId: string }>();
-      const again = await post(sample);
+      const first = (await post(app, sample)).json<{ eventId: string }>();
+      const again = await post(app, sample);
       expect(again.json()).toEqual({ eventId: first.eventId, duplicate: true });
       expect(await rows(`SELECT count(*)::int AS n FROM sessions`)).toEqual([{ n: 1 }]);
     });
@@ -110,7 +104,7 @@ describe('Published connection samples', () => {
     const sample = published('after_connection_status_changed');
 
     it('is a template of placeholders: 400 naming the first unusable field, body kept', async () => {
-      const res = await post(sample);
+      const res = await post(app, sample);
       expect(res.statusCode).toBe(400);
       expect(res.json()).toMatchObject({
         statusCode: 400,

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { resetDatabase, rows, startApp } from './setup/test-app';
+import { get, isoSeconds, post } from './setup/http';
 
 /**
  * Every sample payload CometChat publishes (test/fixtures/published, see its README), posted as
@@ -14,7 +15,6 @@ const sample = (file: string) => readFileSync(path.join(DIR, file), 'utf8');
 
 const CURRENT_APP = '<appId>'; // the documentation's placeholder, a usable app id
 const LEGACY_APP = '167*****1529';
-const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
 /** Triggers the store keeps raw and derives nothing from. */
 const RAW_ONLY = [
@@ -43,14 +43,7 @@ const DERIVING = [
 describe('published CometChat sample payloads', () => {
   let app: NestFastifyApplication;
 
-  const post = (file: string) =>
-    app.inject({
-      method: 'POST',
-      url: '/webhooks/cometchat',
-      headers: { 'content-type': 'application/json' },
-      payload: sample(file),
-    });
-  const get = (url: string) => app.inject({ method: 'GET', url });
+  const postSample = (file: string) => post(app, sample(file));
   const q = (appId: string) => `appId=${encodeURIComponent(appId)}`;
   const derivedCounts = async () =>
     (
@@ -78,7 +71,7 @@ describe('published CometChat sample payloads', () => {
   });
 
   it('answers before_message with exactly {} and keeps it raw, no message yet', async () => {
-    const res = await post('before_message.json');
+    const res = await postSample('before_message.json');
     expect(res.statusCode).toBe(200);
     expect(res.body).toBe('{}');
     expect(await rawEvents()).toEqual([{ app_id: LEGACY_APP, trigger: 'before_message' }]);
@@ -86,10 +79,10 @@ describe('published CometChat sample payloads', () => {
   });
 
   it('turns after_message (legacy) into message 1', async () => {
-    const res = await post('after_message.json');
+    const res = await postSample('after_message.json');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ duplicate: false });
-    const message = await get(`/messages/1?${q(LEGACY_APP)}`);
+    const message = await get(app, `/messages/1?${q(LEGACY_APP)}`);
     expect(message.json()).toEqual({
       id: '1',
       appId: LEGACY_APP,
@@ -99,20 +92,20 @@ describe('published CometChat sample payloads', () => {
       conversationId: 'cometchat-uid-4_user_cometchat-uid-5',
       category: 'message',
       type: 'text',
-      sentAt: iso(1586435925),
+      sentAt: isoSeconds(1586435925),
       editedAt: null,
       deletedAt: null,
     });
   });
 
   it('turns message_sent into message 1, and its redelivery changes nothing', async () => {
-    expect((await post('message_sent.json')).json()).toMatchObject({ duplicate: false });
-    expect((await post('message_sent.json')).json()).toMatchObject({ duplicate: true });
-    expect((await get(`/messages/1?${q(CURRENT_APP)}`)).json()).toMatchObject({
+    expect((await postSample('message_sent.json')).json()).toMatchObject({ duplicate: false });
+    expect((await postSample('message_sent.json')).json()).toMatchObject({ duplicate: true });
+    expect((await get(app, `/messages/1?${q(CURRENT_APP)}`)).json()).toMatchObject({
       sender: 'cometchat-uid-1',
       receiver: 'cometchat-uid-2',
       conversationId: 'cometchat-uid-1_user_cometchat-uid-2',
-      sentAt: iso(1696934912),
+      sentAt: isoSeconds(1696934912),
       editedAt: null,
     });
     expect(await derivedCounts()).toMatchObject({ messages: 1 });
@@ -133,13 +126,13 @@ describe('published CometChat sample payloads', () => {
     for (const order of orders) {
       await resetDatabase();
       for (const i of order) {
-        const res = await post(files[i]);
+        const res = await postSample(files[i]);
         expect(res.statusCode).toBe(200);
         expect(res.json()).toMatchObject({ duplicate: false });
       }
-      const one = await get(`/messages/1?${q(CURRENT_APP)}`);
-      const two = await get(`/messages/2?${q(CURRENT_APP)}`);
-      const three = await get(`/messages/3?${q(CURRENT_APP)}`);
+      const one = await get(app, `/messages/1?${q(CURRENT_APP)}`);
+      const two = await get(app, `/messages/2?${q(CURRENT_APP)}`);
+      const three = await get(app, `/messages/3?${q(CURRENT_APP)}`);
       expect(three.statusCode).toBe(404); // the delete's own action message is no message
       answers.push([one.json(), two.json(), await derivedCounts()]);
     }
@@ -153,8 +146,8 @@ describe('published CometChat sample payloads', () => {
         conversationId: 'cometchat-uid-1_user_cometchat-uid-2',
         category: 'message',
         type: 'text',
-        sentAt: iso(1696934912),
-        editedAt: iso(1696934985),
+        sentAt: isoSeconds(1696934912),
+        editedAt: isoSeconds(1696934985),
         deletedAt: null,
       },
       {
@@ -166,19 +159,21 @@ describe('published CometChat sample payloads', () => {
         conversationId: 'cometchat-uid-1_user_cometchat-uid-2',
         category: 'message',
         type: 'text',
-        sentAt: iso(1696934912),
+        sentAt: isoSeconds(1696934912),
         editedAt: null,
-        deletedAt: iso(1696935005),
+        deletedAt: isoSeconds(1696935005),
       },
       { messages: 2, receipts: 0, group_receipts: 0, connection_events: 0 },
     ]);
-    for (const answer of answers) expect(answer).toEqual(answers[0]);
+    for (const answer of answers) {
+      expect(answer).toEqual(answers[0]);
+    }
 
-    expect((await get(`/messages/1/receipts?${q(CURRENT_APP)}`)).json()).toMatchObject({
+    expect((await get(app, `/messages/1/receipts?${q(CURRENT_APP)}`)).json()).toMatchObject({
       category: 'message',
       type: 'text',
-      sentAt: iso(1696934912),
-      editedAt: iso(1696934985),
+      sentAt: isoSeconds(1696934912),
+      editedAt: isoSeconds(1696934985),
       deletedAt: null,
     });
   });
@@ -188,11 +183,11 @@ describe('published CometChat sample payloads', () => {
       'message_delivery_receipt.current.json',
       'message_read_receipt.current.json',
     ]) {
-      const res = await post(file);
+      const res = await postSample(file);
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ duplicate: false });
     }
-    const res = await get(`/messages/57/receipts?${q(CURRENT_APP)}`);
+    const res = await get(app, `/messages/57/receipts?${q(CURRENT_APP)}`);
     expect(res.json()).toEqual({
       messageId: '57',
       appId: CURRENT_APP,
@@ -205,14 +200,18 @@ describe('published CometChat sample payloads', () => {
       sentAt: null,
       editedAt: null,
       deletedAt: null,
-      delivered: [{ uid: 'cometchat-uid-2', at: iso(1696934912), latencyMs: null, implied: false }],
-      read: [{ uid: 'cometchat-uid-2', at: iso(1696934950), latencyMs: null, implied: false }],
+      delivered: [
+        { uid: 'cometchat-uid-2', at: isoSeconds(1696934912), latencyMs: null, implied: false },
+      ],
+      read: [
+        { uid: 'cometchat-uid-2', at: isoSeconds(1696934950), latencyMs: null, implied: false },
+      ],
       summary: {
         recipients: 1,
         deliveredCount: 1,
         readCount: 1,
-        deliveredToAllAt: iso(1696934912),
-        readByAllAt: iso(1696934950),
+        deliveredToAllAt: isoSeconds(1696934912),
+        readByAllAt: isoSeconds(1696934950),
       },
     });
   });
@@ -222,7 +221,7 @@ describe('published CometChat sample payloads', () => {
       'message_delivery_receipt.legacy.json',
       'message_read_receipt.legacy.json',
     ]) {
-      const res = await post(file);
+      const res = await postSample(file);
       expect(res.statusCode).toBe(400);
       expect(res.json()).toMatchObject({
         field: 'data.receiverType',
@@ -241,11 +240,11 @@ describe('published CometChat sample payloads', () => {
 
   it('answers group message 385, never seen, with the sender and group its aggregates name', async () => {
     for (const file of ['message_delivered_to_all.json', 'message_read_by_all.json']) {
-      const res = await post(file);
+      const res = await postSample(file);
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ duplicate: false });
     }
-    expect((await get(`/messages/385/receipts?${q(CURRENT_APP)}`)).json()).toEqual({
+    expect((await get(app, `/messages/385/receipts?${q(CURRENT_APP)}`)).json()).toEqual({
       messageId: '385',
       appId: CURRENT_APP,
       sender: 'superhero2',
@@ -263,8 +262,8 @@ describe('published CometChat sample payloads', () => {
         recipients: 0,
         deliveredCount: 0,
         readCount: 0,
-        deliveredToAllAt: iso(1722245922),
-        readByAllAt: iso(1722245922),
+        deliveredToAllAt: isoSeconds(1722245922),
+        readByAllAt: isoSeconds(1722245922),
       },
     });
     expect(
@@ -277,10 +276,10 @@ describe('published CometChat sample payloads', () => {
 
   it.each(RAW_ONLY)('keeps %s raw, answered 200, and derives nothing from it', async (file) => {
     const trigger = (JSON.parse(sample(file)) as { trigger: string }).trigger;
-    const res = await post(file);
+    const res = await postSample(file);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ eventId: expect.any(String), duplicate: false });
-    expect((await post(file)).json()).toMatchObject({ duplicate: true });
+    expect((await postSample(file)).json()).toMatchObject({ duplicate: true });
     expect(await rawEvents()).toEqual([{ app_id: CURRENT_APP, trigger }]);
     expect(await derivedCounts()).toEqual({
       messages: 0,
@@ -288,7 +287,7 @@ describe('published CometChat sample payloads', () => {
       group_receipts: 0,
       connection_events: 0,
     });
-    const listed = await get(`/events?${q(CURRENT_APP)}&trigger=${trigger}`);
+    const listed = await get(app, `/events?${q(CURRENT_APP)}&trigger=${trigger}`);
     expect(listed.json().items).toHaveLength(1);
   });
 });

@@ -8,9 +8,9 @@ import {
   messageEvent,
 } from './factories';
 import { resetDatabase, rows, startApp } from './setup/test-app';
+import { iso, post, postAcked } from './setup/http';
 
 const T = 1_700_000_000_000; // ms
-const iso = (ms: number) => new Date(ms).toISOString();
 const OTHER_APP = 'app-two';
 
 type Kind = 'delivered' | 'read';
@@ -30,11 +30,6 @@ const entry = (uid: string, at: number, sentAt: number | null, implied = false):
 describe('GET /messages/:id/receipts', () => {
   let app: NestFastifyApplication;
 
-  const post = async (body: Record<string, unknown>) => {
-    const res = await app.inject({ method: 'POST', url: '/webhooks/cometchat', payload: body });
-    expect(res.statusCode).toBe(200);
-    return res.json<{ duplicate: boolean }>();
-  };
   const receipts = async (id: string, appId: string | null = APP) => {
     const res = await app.inject({
       method: 'GET',
@@ -44,16 +39,17 @@ describe('GET /messages/:id/receipts', () => {
     return res.json();
   };
   const userMessage = (id: string, sender: string, receiver: string, sentAt: number, appId = APP) =>
-    post(afterMessage({ id, sender, receiver, sentAt, appId }));
+    postAcked(app, afterMessage({ id, sender, receiver, sentAt, appId }));
   const read = (
     messageId: string,
     reader: string,
     messageSender: string,
     at: number,
     appId = APP,
-  ) => post(currentReceipt({ messageId, reader, messageSender, kind: 'read', at, appId }));
+  ) =>
+    postAcked(app, currentReceipt({ messageId, reader, messageSender, kind: 'read', at, appId }));
   const delivered = (messageId: string, reader: string, messageSender: string, at: number) =>
-    post(legacyReceipt({ messageId, reader, messageSender, kind: 'delivered', at }));
+    postAcked(app, legacyReceipt({ messageId, reader, messageSender, kind: 'delivered', at }));
 
   beforeAll(async () => {
     app = await startApp();
@@ -179,7 +175,8 @@ describe('GET /messages/:id/receipts', () => {
 
   it('answers receipts that came before their message, and fills them in when it arrives', async () => {
     await userMessage('30', 'alice', 'bob', T);
-    await post(
+    await postAcked(
+      app,
       legacyReceipt({
         messageId: '31',
         reader: 'bob',
@@ -213,7 +210,8 @@ describe('GET /messages/:id/receipts', () => {
     // Not known to belong to 30's conversation yet.
     expect((await receipts('30')).read).toEqual([]);
 
-    await post(
+    await postAcked(
+      app,
       messageEvent('message_sent', {
         id: '31',
         sender: 'alice',
@@ -237,14 +235,21 @@ describe('GET /messages/:id/receipts', () => {
 
   it('answers a group message: per-member receipts, distinct recipients and the aggregates', async () => {
     const group = { receiverType: 'group' as const, receiver: 'team' };
-    await post(messageEvent('message_sent', { id: '20', sender: 'carol', sentAt: T, ...group }));
-    await post(afterMessage({ id: '21', sender: 'alice', sentAt: T + 1_000, ...group }));
+    await postAcked(
+      app,
+      messageEvent('message_sent', { id: '20', sender: 'carol', sentAt: T, ...group }),
+    );
+    await postAcked(app, afterMessage({ id: '21', sender: 'alice', sentAt: T + 1_000, ...group }));
     const member = (reader: string, kind: Kind, at: number) =>
-      post(currentReceipt({ messageId: '21', reader, messageSender: 'alice', kind, at, ...group }));
+      postAcked(
+        app,
+        currentReceipt({ messageId: '21', reader, messageSender: 'alice', kind, at, ...group }),
+      );
     await member('bob', 'delivered', T + 1_500);
     await member('carol', 'delivered', T + 1_800);
     await member('bob', 'read', T + 4_000);
-    await post(
+    await postAcked(
+      app,
       groupAggregate({ messageId: '21', group: 'team', kind: 'deliveredToAll', at: T + 1_800 }),
     );
 
@@ -279,7 +284,8 @@ describe('GET /messages/:id/receipts', () => {
   });
 
   it('answers a group message known only from an aggregate, with the sender and group it names', async () => {
-    await post(
+    await postAcked(
+      app,
       groupAggregate({
         messageId: '51',
         group: 'team',
@@ -320,9 +326,15 @@ describe('GET /messages/:id/receipts', () => {
       messageSender: 'alice',
       kind: 'read' as const,
     };
-    expect((await post(legacyReceipt({ ...receipt, at: T + 10_000 }))).duplicate).toBe(false);
-    expect((await post(legacyReceipt({ ...receipt, at: T + 10_000 }))).duplicate).toBe(true);
-    expect((await post(currentReceipt({ ...receipt, at: T + 10_000 }))).duplicate).toBe(true);
+    expect((await postAcked(app, legacyReceipt({ ...receipt, at: T + 10_000 }))).duplicate).toBe(
+      false,
+    );
+    expect((await postAcked(app, legacyReceipt({ ...receipt, at: T + 10_000 }))).duplicate).toBe(
+      true,
+    );
+    expect((await postAcked(app, currentReceipt({ ...receipt, at: T + 10_000 }))).duplicate).toBe(
+      true,
+    );
     expect((await receipts('5')).read).toEqual([entry('bob', T + 10_000, T)]);
   });
 
@@ -381,8 +393,9 @@ describe('GET /messages/:id/receipts', () => {
       'keeps both receipts raw and the earliest time, whatever arrives first (%s)',
       async (_, times) => {
         await userMessage('50', 'alice', 'bob', SENT);
-        for (const at of times)
+        for (const at of times) {
           expect(await read('50', 'bob', 'alice', at)).toMatchObject({ duplicate: false });
+        }
 
         expect((await receipts('50')).read).toEqual([entry('bob', EARLY, SENT)]);
         expect(
@@ -421,7 +434,7 @@ describe('GET /messages/:id/receipts', () => {
         kind: 'read',
         at: EARLY,
       });
-      expect(await post(legacy)).toMatchObject({ duplicate: true });
+      expect(await postAcked(app, legacy)).toMatchObject({ duplicate: true });
       expect(await rows(`SELECT count(*)::int AS n FROM webhook_events`)).toEqual([{ n: 1 }]);
     });
 
@@ -431,7 +444,8 @@ describe('GET /messages/:id/receipts', () => {
     ])(
       'keeps both group aggregates at different times, the earliest winning (%s)',
       async (_, times) => {
-        await post(
+        await postAcked(
+          app,
           afterMessage({
             id: '52',
             sender: 'alice',
@@ -440,12 +454,16 @@ describe('GET /messages/:id/receipts', () => {
             sentAt: T,
           }),
         );
-        for (const at of times)
+        for (const at of times) {
           expect(
-            await post(groupAggregate({ messageId: '52', group: 'hikers', kind: 'readByAll', at })),
+            await postAcked(
+              app,
+              groupAggregate({ messageId: '52', group: 'hikers', kind: 'readByAll', at }),
+            ),
           ).toMatchObject({
             duplicate: false,
           });
+        }
         expect((await receipts('52')).summary).toMatchObject({ readByAllAt: iso(T + 4_000) });
         expect(
           await rows(
@@ -466,9 +484,6 @@ describe('receipts written by concurrent batches', () => {
   });
   afterAll(() => app.close());
   beforeEach(() => resetDatabase());
-
-  const post = (body: Record<string, unknown>) =>
-    app.inject({ method: 'POST', url: '/webhooks/cometchat', payload: body });
 
   it('matches every receipt with its message and covers earlier messages, whatever the order', async () => {
     for (let round = 0; round < 5; round++) {
@@ -498,7 +513,7 @@ describe('receipts written by concurrent batches', () => {
       const shuffled = events
         .map((e, i) => ({ e, key: (i * 7 + round * 3) % events.length }))
         .sort((a, b) => a.key - b.key);
-      const answers = await Promise.all(shuffled.map(({ e }) => post(e)));
+      const answers = await Promise.all(shuffled.map(({ e }) => post(app, e)));
       expect(answers.map((a) => a.statusCode)).toEqual(answers.map(() => 200));
 
       const readAt = (k: number) => (k <= 3 ? 23_000 : k <= 6 ? 26_000 : k <= 9 ? 29_000 : null);

@@ -14,6 +14,7 @@ import {
   messageEvent,
 } from './factories';
 import { resetDatabase, rows, startApp, testDatabaseUrl, withDb } from './setup/test-app';
+import { post } from './setup/http';
 
 const count = async (table: string, where = 'true') =>
   Number((await rows<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`))[0].n);
@@ -139,20 +140,15 @@ describe('npm run replay', () => {
           `ALTER TABLE webhook_events ADD CONSTRAINT ${constraint} CHECK (uid <> 'mallory')`,
         ),
       );
-      const post = (body: string) =>
-        app.inject({
-          method: 'POST',
-          url: '/webhooks/cometchat',
-          headers: { 'content-type': 'application/json' },
-          payload: body,
-        });
       const refused = JSON.stringify(
         afterMessage({ id: '900', sender: 'mallory', receiver: 'bob' }),
       );
-      expect((await post(refused)).statusCode).toBe(400);
+      expect((await post(app, refused)).statusCode).toBe(400);
       // Enough broken ones that ids pass 9 (paging must follow ids as numbers).
       const broken = Array.from({ length: 11 }, (_, i) => `{"trigger": nope${i}}`);
-      for (const body of broken) expect((await post(body)).statusCode).toBe(400);
+      for (const body of broken) {
+        expect((await post(app, body)).statusCode).toBe(400);
+      }
       expect(await count('rejected_events')).toBe(12);
 
       // The fix ships.
@@ -217,6 +213,8 @@ describe('npm run replay', () => {
 async function snapshot(): Promise<Record<string, number>> {
   const tables = ['webhook_events', 'messages', 'receipts', 'sessions', 'connection_events'];
   const counts: Record<string, number> = {};
-  for (const table of tables) counts[table] = await count(table);
+  for (const table of tables) {
+    counts[table] = await count(table);
+  }
   return counts;
 }

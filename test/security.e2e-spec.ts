@@ -15,6 +15,7 @@ import {
   startAppListingRoutes,
 } from './setup/routes';
 import { resetDatabase, rows, startApp } from './setup/test-app';
+import { get, post } from './setup/http';
 
 const KEY = 'security-spec-api-key';
 const USER = 'cometchat';
@@ -53,16 +54,6 @@ describe('strangers', () => {
   let app: NestFastifyApplication;
   let routes: Route[];
   let queryRoutes: Route[];
-
-  const post = (body: unknown, headers: Record<string, string> = WEBHOOK_AUTH) =>
-    app.inject({
-      method: 'POST',
-      url: '/webhooks/cometchat',
-      headers: { 'content-type': 'application/json', ...headers },
-      payload: typeof body === 'string' ? body : JSON.stringify(body),
-    });
-  const get = (url: string, headers: Record<string, string> = BEARER) =>
-    app.inject({ method: 'GET', url, headers });
 
   /** The same ids in two apps, with details (sessions, platforms, times) that differ. */
   async function seed(appId: string, marker: string, offset: number): Promise<void> {
@@ -107,10 +98,13 @@ describe('strangers', () => {
         platform: `${marker}-platform`,
       }),
     ];
-    for (const body of bodies) expect((await post(body)).statusCode).toBe(200);
-    expect((await post({ trigger: 'after_message', appId, data: { id: marker } })).statusCode).toBe(
-      400,
-    );
+    for (const body of bodies) {
+      expect((await post(app, body, WEBHOOK_AUTH)).statusCode).toBe(200);
+    }
+    expect(
+      (await post(app, { trigger: 'after_message', appId, data: { id: marker } }, WEBHOOK_AUTH))
+        .statusCode,
+    ).toBe(400);
   }
 
   beforeAll(async () => {
@@ -149,10 +143,11 @@ describe('strangers', () => {
     ])('with %s: 401 and nothing stored, not even a rejected body', async (_, headers) => {
       const before = await tableCounts();
       const good = await post(
+        app,
         afterMessage({ id: 'stranger', sender: 'x', receiver: 'y' }),
         headers,
       );
-      const bad = await post('{"not": "usable"', headers);
+      const bad = await post(app, '{"not": "usable"', headers);
       for (const res of [good, bad]) {
         expect(res.statusCode).toBe(401);
         expect(res.headers['www-authenticate']).toBe('Basic realm="webhooks"');
@@ -185,7 +180,10 @@ describe('strangers', () => {
     it('every query route answers with the key', async () => {
       for (const route of queryRoutes) {
         const url = `${fillPath(route.url, PATH_VALUES)}?appId=${ALPHA}`;
-        expect({ url, status: (await get(url)).statusCode }).toEqual({ url, status: 200 });
+        expect({ url, status: (await get(app, url, BEARER)).statusCode }).toEqual({
+          url,
+          status: 200,
+        });
       }
     });
 
@@ -205,33 +203,39 @@ describe('strangers', () => {
         const mine = appId === ALPHA ? 'alpha' : 'beta';
         for (const route of queryRoutes) {
           const url = `${fillPath(route.url, PATH_VALUES)}?appId=${appId}`;
-          const res = await get(url);
+          const res = await get(app, url, BEARER);
           expect({ url, status: res.statusCode }).toEqual({ url, status: 200 });
           expect({ url, leaked: res.body.includes(other) }).toEqual({ url, leaked: false });
         }
         // And they do answer with that app's data, so the absence above means something.
-        expect((await get(`/users/alice/presence?appId=${appId}`)).body).toContain(
+        expect((await get(app, `/users/alice/presence?appId=${appId}`, BEARER)).body).toContain(
           `${mine}-session`,
         );
-        expect((await get(`/users/alice/sessions?appId=${appId}`)).body).toContain(
+        expect((await get(app, `/users/alice/sessions?appId=${appId}`, BEARER)).body).toContain(
           `${mine}-device`,
         );
-        expect((await get(`/events/rejected?appId=${appId}`)).json().items).toHaveLength(1);
-        const events = (await get(`/events?appId=${appId}`)).json().items as { appId: string }[];
+        expect(
+          (await get(app, `/events/rejected?appId=${appId}`, BEARER)).json().items,
+        ).toHaveLength(1);
+        const events = (await get(app, `/events?appId=${appId}`, BEARER)).json().items as {
+          appId: string;
+        }[];
         expect(events).toHaveLength(5);
         expect(new Set(events.map((e) => e.appId))).toEqual(new Set([appId]));
-        const receipts = (await get(`/messages/m-shared/receipts?appId=${appId}`)).json();
+        const receipts = (
+          await get(app, `/messages/m-shared/receipts?appId=${appId}`, BEARER)
+        ).json();
         expect(receipts).toMatchObject({ appId, read: [{ uid: 'bob', latencyMs: 60_000 }] });
-        const online = (await get(`/presence/online?appId=${appId}`)).json();
+        const online = (await get(app, `/presence/online?appId=${appId}`, BEARER)).json();
         expect(online.count).toBe(2);
-        const latency = (await get(`/analytics/read-latency?appId=${appId}`)).json();
+        const latency = (await get(app, `/analytics/read-latency?appId=${appId}`, BEARER)).json();
         expect(latency).toMatchObject({ count: 1, maxMs: 60_000 });
       },
     );
 
     it('without appId, an id known in both apps is not answered from either', async () => {
       for (const url of ['/users/alice/presence', '/messages/m-shared/receipts']) {
-        const res = await get(url);
+        const res = await get(app, url, BEARER);
         expect(res.statusCode).toBe(400);
         expect(res.json()).toMatchObject({ field: 'appId' });
       }
@@ -292,13 +296,15 @@ describe('strangers', () => {
           for (const url of urls) {
             tried++;
             const started = Date.now();
-            const res = await get(url);
+            const res = await get(app, url, BEARER);
             expect({ url, status: [200, 400, 404].includes(res.statusCode) }).toEqual({
               url,
               status: true,
             });
             expect(Date.now() - started).toBeLessThan(2500);
-            if (res.statusCode === 200) assertEmpty(url, res.json());
+            if (res.statusCode === 200) {
+              assertEmpty(url, res.json());
+            }
           }
         }
       }
@@ -307,7 +313,9 @@ describe('strangers', () => {
       expect(
         await rows(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`),
       ).toEqual(tables);
-      expect((await get(`/users/alice/presence?appId=${ALPHA}`)).json().status).toBe('online');
+      expect((await get(app, `/users/alice/presence?appId=${ALPHA}`, BEARER)).json().status).toBe(
+        'online',
+      );
     });
   });
 
@@ -317,7 +325,7 @@ describe('strangers', () => {
       expect(browsable.length).toBeGreaterThan(queryRoutes.length);
       for (const route of browsable) {
         const url = fillPath(route.url, PATH_VALUES);
-        const res = await get(`${url}${url.includes('?') ? '&' : '?'}appId=${ALPHA}`);
+        const res = await get(app, `${url}${url.includes('?') ? '&' : '?'}appId=${ALPHA}`, BEARER);
         expect({ url, headers: res.headers }).toMatchObject({
           url,
           headers: {

@@ -8,7 +8,9 @@ const HOUR = 3_600_000;
 
 function drain(model: TrafficModel): SimEvent[] {
   const events: SimEvent[] = [];
-  for (let e = model.next(); e !== undefined; e = model.next()) events.push(e);
+  for (let e = model.next(); e !== undefined; e = model.next()) {
+    events.push(e);
+  }
   return events;
 }
 

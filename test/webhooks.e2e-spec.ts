@@ -12,21 +12,10 @@ import {
   messageEvent,
 } from './factories';
 import { resetDatabase, rows, startApp } from './setup/test-app';
-
-type Body = Record<string, unknown> | string;
-
-function post(app: NestFastifyApplication, body: Body, headers: Record<string, string> = {}) {
-  return app.inject({
-    method: 'POST',
-    url: '/webhooks/cometchat',
-    headers: { 'content-type': 'application/json', ...headers },
-    payload: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-}
+import { iso, post } from './setup/http';
 
 const count = async (table: string) =>
   Number((await rows<{ n: string }>(`SELECT count(*) AS n FROM ${table}`))[0].n);
-const iso = (ms: number) => new Date(ms).toISOString();
 
 describe('POST /webhooks/cometchat', () => {
   let app: NestFastifyApplication;

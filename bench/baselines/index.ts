@@ -44,7 +44,9 @@ export async function runBaselines(
   const results: Partial<Baselines> = {};
 
   for (const baseline of HTTP_BASELINES) {
-    if (baseline.key === 'prismaCreate') results.pgbench = await pgbench(sql, url, profile, log);
+    if (baseline.key === 'prismaCreate') {
+      results.pgbench = await pgbench(sql, url, profile, log);
+    }
     await sql.query('CHECKPOINT');
     const child = startTs(`baseline-${baseline.key}`, path.join(__dirname, baseline.file), {
       PORT: String(baseline.port),

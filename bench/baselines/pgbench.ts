@@ -72,7 +72,9 @@ VALUES ('bench-app', 'after_message', 'send-message', now(), sha256(convert_to('
   for (const file of fs.readdirSync(dir).filter((f) => f.startsWith('tx.'))) {
     for (const line of fs.readFileSync(path.join(dir, file), 'utf8').split('\n')) {
       const fields = line.split(' ');
-      if (fields.length >= 3) latencies.push(Number(fields[2]) / 1000);
+      if (fields.length >= 3) {
+        latencies.push(Number(fields[2]) / 1000);
+      }
     }
   }
   latencies.sort((a, b) => a - b);

@@ -20,11 +20,15 @@ function relabelChar(result) {
   for (const r of Array.isArray(result) ? result : [result]) {
     const positions = [];
     (r?.fields ?? []).forEach((field, i) => {
-      if (field.dataTypeID !== CHAR_OID) return;
+      if (field.dataTypeID !== CHAR_OID) {
+        return;
+      }
       field.dataTypeID = TEXT_OID;
       positions.push(i);
     });
-    if (positions.length) r.rows[CHAR_COLUMNS] = positions;
+    if (positions.length) {
+      r.rows[CHAR_COLUMNS] = positions;
+    }
   }
   return result;
 }
@@ -32,7 +36,9 @@ function relabelChar(result) {
 // Patching the client (not the pool) also covers queries run inside transactions.
 class CatalogClient extends pg.Client {
   query(config, values, callback) {
-    if (typeof values === 'function') [values, callback] = [undefined, values];
+    if (typeof values === 'function') {
+      [values, callback] = [undefined, values];
+    }
     if (typeof callback === 'function') {
       return super.query(config, values, (err, res) => callback(err, err ? res : relabelChar(res)));
     }
@@ -45,8 +51,9 @@ function reportCharColumns(queryable) {
   const queryRaw = queryable.queryRaw.bind(queryable);
   queryable.queryRaw = async (query) => {
     const result = await queryRaw(query);
-    for (const i of result.rows[CHAR_COLUMNS] ?? [])
+    for (const i of result.rows[CHAR_COLUMNS] ?? []) {
       result.columnTypes[i] = ColumnTypeEnum.Character;
+    }
     return result;
   };
   return queryable;

@@ -40,12 +40,19 @@ function parseArgs(argv) {
   const args = { datamodels: [], datasource: {}, command: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--version') args.version = true;
-    else if (arg === '--datamodels') args.datamodels.push(argv[++i]);
-    else if (arg === '--datasource') args.datasource = JSON.parse(argv[++i]);
+    if (arg === '--version') {
+      args.version = true;
+    } else if (arg === '--datamodels') {
+      args.datamodels.push(argv[++i]);
+    } else if (arg === '--datasource') {
+      args.datasource = JSON.parse(argv[++i]);
+    }
     // Preview features and extension types have no counterpart in the WebAssembly engine.
-    else if (arg === '--enabled-preview-features' || arg === '--extension-types') i++;
-    else args.command.push(arg);
+    else if (arg === '--enabled-preview-features' || arg === '--extension-types') {
+      i++;
+    } else {
+      args.command.push(arg);
+    }
   }
   return args;
 }
@@ -58,7 +65,9 @@ function log(level, fields) {
 }
 
 async function runCliCommand([scope, name], { url }) {
-  if (scope !== 'cli' || !name) throw new Error(`unknown command: ${[scope, name].join(' ')}`);
+  if (scope !== 'cli' || !name) {
+    throw new Error(`unknown command: ${[scope, name].join(' ')}`);
+  }
   // The CLI skips the first stderr line before parsing the rest, as the native binary's is a banner.
   log('INFO', { message: 'Starting schema engine CLI (WebAssembly shim)' });
   try {
@@ -135,7 +144,9 @@ function serve({ datamodels, datasource }) {
           optInToShadowDatabase: true,
         });
       }
-      if (CHANGES_DATABASE.has(method)) diagnosed = false;
+      if (CHANGES_DATABASE.has(method)) {
+        diagnosed = false;
+      }
       const result = await instance[wasmMethod](params);
       if (
         method === 'devDiagnostic' ||
@@ -147,12 +158,13 @@ function serve({ datamodels, datasource }) {
         // The native engine prints the diff through a `print` request to the CLI, which
         // writes it to its own stdout (so `--output` can capture it) and adds a newline.
         const { stdout, ...rest } = result;
-        if (stdout)
+        if (stdout) {
           send({
             id: `print-${++printRequests}`,
             method: 'print',
             params: { content: stdout.replace(/\n$/, '') },
           });
+        }
         send({ id, result: rest });
         return;
       }
@@ -165,10 +177,14 @@ function serve({ datamodels, datasource }) {
   const inFlight = new Set();
   const input = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   input.on('line', (line) => {
-    if (!line.trim()) return;
+    if (!line.trim()) {
+      return;
+    }
     const message = JSON.parse(line);
     // Lines without a method are the CLI's acknowledgements of our `print` requests.
-    if (!message.method) return;
+    if (!message.method) {
+      return;
+    }
     const task = handle(message).finally(() => inFlight.delete(task));
     inFlight.add(task);
   });
@@ -194,14 +210,18 @@ async function main() {
     process.stdout.write(`schema-engine-cli ${version()}\n`);
     return 0;
   }
-  if (args.command.length) return runCliCommand(args.command, args.datasource);
+  if (args.command.length) {
+    return runCliCommand(args.command, args.datasource);
+  }
   serve(args);
   return undefined;
 }
 
 main().then(
   (code) => {
-    if (code !== undefined) process.exit(code);
+    if (code !== undefined) {
+      process.exit(code);
+    }
   },
   (error) => {
     log('ERROR', { is_panic: false, message: error.stack ?? String(error) });

@@ -19,7 +19,9 @@ const panicRegistry = {
 let bindings;
 
 async function load() {
-  if (bindings) return bindings;
+  if (bindings) {
+    return bindings;
+  }
   globalThis.PRISMA_WASM_PANIC_REGISTRY = panicRegistry;
   const runtime = await import(pathToFileURL(path.join(PACKAGE_DIR, 'schema_engine_bg.js')).href);
   const module = new WebAssembly.Module(

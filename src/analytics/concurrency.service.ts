@@ -1,4 +1,5 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { BadQueryParameterError } from '../common/bad-query-parameter.error';
 import { effectiveRange } from '../common/query-params';
 import { PrismaService } from '../db/prisma.service';
 import { Prisma } from '../generated/prisma/client';
@@ -37,21 +38,14 @@ export class ConcurrencyService {
     const step = STEP_MS[interval];
     const { from, to, first } = effectiveRange(query, DEFAULT_SPAN_MS[interval], step);
     if (from >= to) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: 'from must be before to',
-        field: 'from',
-      });
+      throw new BadQueryParameterError('from', 'from must be before to');
     }
     const count = Math.ceil((to - first) / step);
     if (count > MAX_BUCKETS) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: `from..to holds ${count} ${interval} buckets, at most ${MAX_BUCKETS}: use a larger interval or a shorter range`,
-        field: 'interval',
-      });
+      throw new BadQueryParameterError(
+        'interval',
+        `from..to holds ${count} ${interval} buckets, at most ${MAX_BUCKETS}: use a larger interval or a shorter range`,
+      );
     }
     const firstAt = new Date(first).toISOString();
     const lastStartAt = new Date(first + (count - 1) * step).toISOString();

@@ -20,7 +20,9 @@ export class ApiKeyGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (this.expected === null) return true;
+    if (this.expected === null) {
+      return true;
+    }
     if (
       this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
         context.getHandler(),
@@ -31,7 +33,9 @@ export class ApiKeyGuard implements CanActivate {
     }
     const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (match && timingSafeEqual(digest(match[1]), this.expected)) return true;
+    if (match && timingSafeEqual(digest(match[1]), this.expected)) {
+      return true;
+    }
     throw new UnauthorizedException('Missing or wrong API key (Authorization: Bearer <API_KEY>)');
   }
 }

@@ -1,15 +1,16 @@
-import { applyDecorators, BadRequestException } from '@nestjs/common';
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsDate, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsDate, IsOptional, IsString, Length } from 'class-validator';
+import { BadQueryParameterError } from './bad-query-parameter.error';
 
 const SECONDS_BELOW = 100_000_000_000;
 const DAY_MS = 86_400_000;
 // Times PostgreSQL reads back as JavaScript writes them: year 0 and years past 9999 fail the
 // query instead of matching nothing. The end is the latest event time a webhook may carry; a
 // query may reach one day past it (the end of the last day bucket).
-const EARLIEST_MS = Date.parse('0001-01-01T00:00:00Z');
-const LATEST_MS = Date.UTC(9999, 11, 31);
+export const EARLIEST_MS = Date.parse('0001-01-01T00:00:00Z');
+export const LATEST_MS = Date.UTC(9999, 11, 31);
 const QUERY_LATEST_MS = LATEST_MS + DAY_MS;
 
 // ISO-8601 as the API documents it: a calendar date, optionally a time to the minute, second or
@@ -29,7 +30,9 @@ export function parseQueryTime(value: string): number | null {
     ms = Math.round(n < SECONDS_BELOW ? n * 1000 : n);
   } else {
     const m = ISO_TIME.exec(value);
-    if (!m) return null;
+    if (!m) {
+      return null;
+    }
     const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => Number(v ?? 0));
     const fraction = Number(`0.${m[7] ?? '0'}`);
     const date = new Date(0);
@@ -43,14 +46,17 @@ export function parseQueryTime(value: string): number | null {
       hour > 23 ||
       minute > 59 ||
       second > 59
-    )
+    ) {
       return null;
+    }
     const zone = m[8]?.toUpperCase();
     let offsetMinutes = 0;
     if (zone !== undefined && zone !== 'Z') {
       const digits = zone.slice(1).replace(':', '');
       const [h, min] = [Number(digits.slice(0, 2)), Number(digits.slice(2) || '0')];
-      if (h > 23 || min > 59) return null;
+      if (h > 23 || min > 59) {
+        return null;
+      }
       offsetMinutes = (zone[0] === '-' ? -1 : 1) * (h * 60 + min);
     }
     ms = date.getTime() - offsetMinutes * 60_000;
@@ -61,8 +67,12 @@ export function parseQueryTime(value: string): number | null {
 /** A query time (see parseQueryTime); anything else stays a string and fails IsDate. */
 export function ToDate() {
   return Transform(({ value }: { value: unknown }) => {
-    if (value === undefined || value === '') return undefined;
-    if (typeof value !== 'string') return value;
+    if (value === undefined || value === '') {
+      return undefined;
+    }
+    if (typeof value !== 'string') {
+      return value;
+    }
     const ms = parseQueryTime(value);
     return ms === null ? value : new Date(ms);
   });
@@ -102,78 +112,11 @@ export class AppScopedQueryDto {
   appId?: string;
 }
 
-export class PageQueryDto extends AppScopedQueryDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit = 50;
-  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 512)
-  cursor?: string;
-}
-
-/** Opaque cursors: base64url JSON of the last row's sort key. */
-export function encodeCursor(key: unknown[]): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-/**
- * What each part of a sort key may be. A cursor is decoded from what the caller sends, so a
- * forged one must fail here with a 400, not in PostgreSQL with a 500.
- */
-const CURSOR_PARTS = {
-  /** Text PostgreSQL can hold: no NUL, no unpaired surrogate. */
-  string: (v: unknown) => typeof v === 'string' && !v.includes('\u0000') && v.isWellFormed(),
-  number: (v: unknown) => typeof v === 'number' && Number.isFinite(v),
-  /** Epoch milliseconds that a query time may be. */
-  time: (v: unknown) => Number.isInteger(v) && Number(v) >= EARLIEST_MS && Number(v) <= LATEST_MS,
-  /** A bigint row id, as a decimal string. */
-  id: (v: unknown) =>
-    typeof v === 'string' && /^\d{1,19}$/.test(v) && BigInt(v) <= 9_223_372_036_854_775_807n,
-};
-
-export function decodeCursor(
-  cursor: string | undefined,
-  shape: (keyof typeof CURSOR_PARTS)[],
-): unknown[] | null {
-  if (cursor === undefined) return null;
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (
-      Array.isArray(key) &&
-      key.length === shape.length &&
-      key.every((v, i) => CURSOR_PARTS[shape[i]](v))
-    )
-      return key;
-  } catch {
-    // fall through to the 400 below
-  }
-  throw new BadRequestException({
-    statusCode: 400,
-    error: 'Bad Request',
-    message: 'cursor is not a cursor this endpoint issued',
-    field: 'cursor',
-  });
-}
-
 export function assertRange(from: Date | undefined, to: Date | undefined): void {
   if (from && to && from > to) {
-    throw new BadRequestException({
-      statusCode: 400,
-      error: 'Bad Request',
-      message: 'from must not be after to',
-      field: 'from',
-    });
+    throw new BadQueryParameterError('from', 'from must not be after to');
   }
 }
-
-const badRequest = (field: string, message: string) =>
-  new BadRequestException({ statusCode: 400, error: 'Bad Request', message, field });
 
 /**
  * The window a query really reads: from/to with their defaults (`to` now, `from` defaultSpanMs
@@ -192,14 +135,15 @@ export function effectiveRange(
   const range = '0001-01-01 to 9999-12-31 UTC';
   if (first < EARLIEST_MS) {
     const field = query.from ? 'from' : 'to';
-    throw badRequest(
+    throw new BadQueryParameterError(
       field,
       query.from
         ? `from (rounded down to its bucket) is before ${range}`
         : `to leaves no room for the default window before it: the range must lie within ${range}`,
     );
   }
-  if (end > QUERY_LATEST_MS)
-    throw badRequest('to', `to (rounded up to its bucket) is after ${range}`);
+  if (end > QUERY_LATEST_MS) {
+    throw new BadQueryParameterError('to', `to (rounded up to its bucket) is after ${range}`);
+  }
   return { from, to, first, end };
 }

@@ -21,10 +21,14 @@ export async function registerSecurity(
   // @nestjs/platform-fastify pins a fastify of its own; the plugins' types extend the root one.
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   fastify.addHook('onRoute', (route) => {
-    if (!UNLIMITED.test(route.url)) return;
+    if (!UNLIMITED.test(route.url)) {
+      return;
+    }
     route.config = { ...route.config, rateLimit: false };
     // The webhook answers a machine, at the highest rate of all: no browser headers to build.
-    if (route.url.startsWith('/webhooks/')) route.helmet = false;
+    if (route.url.startsWith('/webhooks/')) {
+      route.helmet = false;
+    }
   });
   app.useGlobalPipes(new StorableTextPipe());
   await fastify.register(helmet);

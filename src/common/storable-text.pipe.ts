@@ -1,4 +1,5 @@
-import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
+import { ArgumentMetadata, Injectable, PipeTransform } from '@nestjs/common';
+import { BadQueryParameterError } from './bad-query-parameter.error';
 
 /**
  * Query and path values go to PostgreSQL as text, which holds neither NUL nor unpaired surrogates:
@@ -8,15 +9,16 @@ import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform } from
 @Injectable()
 export class StorableTextPipe implements PipeTransform {
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
-    if (metadata.type !== 'query' && metadata.type !== 'param') return value;
+    if (metadata.type !== 'query' && metadata.type !== 'param') {
+      return value;
+    }
     const field = unstorable(value, metadata.data ?? '');
     if (field !== null) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: `${field || metadata.type} must not contain NUL or unpaired surrogate characters`,
-        field: field || metadata.type,
-      });
+      const name = field || metadata.type;
+      throw new BadQueryParameterError(
+        name,
+        `${name} must not contain NUL or unpaired surrogate characters`,
+      );
     }
     return value;
   }
@@ -26,15 +28,23 @@ const isBad = (text: string) => text.includes('\u0000') || !text.isWellFormed();
 
 /** The name of the first value (or key) that text columns cannot hold, else null. */
 function unstorable(value: unknown, name: string): string | null {
-  if (typeof value === 'string') return isBad(value) ? name : null;
+  if (typeof value === 'string') {
+    return isBad(value) ? name : null;
+  }
   if (Array.isArray(value)) {
-    for (const item of value) if (unstorable(item, name) !== null) return name;
+    for (const item of value) {
+      if (unstorable(item, name) !== null) {
+        return name;
+      }
+    }
     return null;
   }
   if (typeof value === 'object' && value !== null) {
     for (const [key, item] of Object.entries(value)) {
       const field = name === '' ? key : `${name}.${key}`;
-      if (isBad(key) || unstorable(item, field) !== null) return field;
+      if (isBad(key) || unstorable(item, field) !== null) {
+        return field;
+      }
     }
   }
   return null;

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
-import { AppScopedQueryDto, PageQueryDto, QueryTime } from '../common/query-params';
+import { PageQueryDto } from '../common/paging';
+import { AppScopedQueryDto, QueryTime } from '../common/query-params';
 
 export class UserParamsDto {
   @ApiProperty({ description: 'The CometChat user id', example: 'cometchat-uid-5' })

@@ -1,5 +1,7 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import { assertRange, decodeCursor, encodeCursor } from '../common/query-params';
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { BadQueryParameterError } from '../common/bad-query-parameter.error';
+import { decodeCursor, page } from '../common/paging';
+import { assertRange } from '../common/query-params';
 import { statementName } from '../db/prepared';
 import { PrismaService } from '../db/prisma.service';
 import { Prisma } from '../generated/prisma/client';
@@ -136,7 +138,7 @@ export class PresenceService {
   async sessions(uid: string, query: SessionsQueryDto): Promise<SessionsPageDto> {
     assertRange(query.from, query.to);
     const appId = await this.resolveApp(uid, query.appId);
-    const after = decodeCursor(query.cursor, ['time', 'string']) as [number, string] | null;
+    const after = decodeCursor(query.cursor, ['time', 'string']);
     const from = ts(query.from);
     const to = ts(query.to);
 
@@ -166,20 +168,19 @@ export class PresenceService {
            WHERE ${inRange} AND connected_at IS NOT NULL
         ) * tstzmultirange(tstzrange(${from}::timestamptz, ${to}::timestamptz, '[)'))) AS r`;
 
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
+    const { items, nextCursor } = page(rows, query.limit, (r) => [
+      r.start_at.getTime(),
+      r.session_key,
+    ]);
     return {
-      items: page.map((r) => this.toSession(r)),
+      items: items.map((r) => this.toSession(r)),
       totalOnlineMs: Number(total.ms),
-      nextCursor:
-        rows.length > query.limit && last
-          ? encodeCursor([last.start_at.getTime(), last.session_key])
-          : null,
+      nextCursor,
     };
   }
 
   async online(query: OnlineQueryDto): Promise<OnlinePageDto> {
-    const after = decodeCursor(query.cursor, ['string', 'string']) as [string, string] | null;
+    const after = decodeCursor(query.cursor, ['string', 'string']);
     const app =
       query.appId === undefined ? Prisma.empty : Prisma.sql`AND p.app_id = ${query.appId}`;
     const rows = await this.prisma.$queryRaw<PresenceRow[]>`
@@ -191,18 +192,17 @@ export class PresenceService {
        LIMIT ${query.limit + 1}`;
     const [{ count }] = await this.prisma.$queryRaw<{ count: bigint }[]>`
       SELECT count(*) AS count FROM presence p WHERE p.status = 'online' ${app}`;
-    const page = rows.slice(0, query.limit);
-    const sessions = await this.openSessions(page.map((r) => [r.app_id, r.uid]));
-    const last = page.at(-1);
+    const { items, nextCursor } = page(rows, query.limit, (r) => [r.app_id, r.uid]);
+    const sessions = await this.openSessions(items.map((r) => [r.app_id, r.uid]));
     return {
       count: Number(count),
-      items: page.map((r) => ({
+      items: items.map((r) => ({
         uid: r.uid,
         appId: r.app_id,
         since: r.since.toISOString(),
         sessions: sessions.get(`${r.app_id}\u0000${r.uid}`) ?? [],
       })),
-      nextCursor: rows.length > query.limit && last ? encodeCursor([last.app_id, last.uid]) : null,
+      nextCursor,
     };
   }
 
@@ -232,19 +232,16 @@ export class PresenceService {
       });
     }
     if (rows.length > 1) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: 'uid exists in several apps; pass appId',
-        field: 'appId',
-      });
+      throw new BadQueryParameterError('appId', 'uid exists in several apps; pass appId');
     }
     return rows[0];
   }
 
   private async openSessions(users: [string, string][]): Promise<Map<string, OpenSessionDto[]>> {
     const byUser = new Map<string, OpenSessionDto[]>();
-    if (users.length === 0) return byUser;
+    if (users.length === 0) {
+      return byUser;
+    }
     const rows = await this.prisma.$queryRaw<SessionRow[]>`
       SELECT s.app_id, s.uid, ${SESSION_COLUMNS}, s.connected_at
         FROM unnest(${users.map((u) => u[0])}::text[], ${users.map((u) => u[1])}::text[]) AS x(a, u)

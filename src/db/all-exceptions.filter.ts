@@ -7,12 +7,14 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BadQueryParameterError } from '../common/bad-query-parameter.error';
 import { isDatabaseFault, sqlState } from './database-errors';
 
 /**
- * The one exception filter: HTTP errors pass through, a database fault (unreachable, disk full,
- * permissions, a missing function, a timeout, read-only…) is 503 with Retry-After (so CometChat
- * retries), anything else is 500 with the request id; database text and stacks stay in the logs.
+ * The one exception filter: HTTP errors pass through, a bad query parameter is 400 naming it, a
+ * database fault (unreachable, disk full, permissions, a missing function, a timeout, read-only…)
+ * is 503 with Retry-After (so CometChat retries), anything else is 500 with the request id;
+ * database text and stacks stay in the logs.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -39,6 +41,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 
   private toResponse(exception: unknown, requestId: string): { status: number; body: object } {
+    if (exception instanceof BadQueryParameterError) {
+      return { status: HttpStatus.BAD_REQUEST, body: exception.toBody() };
+    }
     if (exception instanceof HttpException) {
       const response = exception.getResponse();
       const body =

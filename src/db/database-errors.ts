@@ -18,13 +18,23 @@ const MESSAGES =
 
 /** True for errors meaning "the database is unreachable", wherever they come from. */
 export function isConnectionError(error: unknown, depth = 0): boolean {
-  if (depth > 4 || typeof error !== 'object' || error === null) return false;
-  if (error instanceof DatabaseUnavailableError) return true;
+  if (depth > 4 || typeof error !== 'object' || error === null) {
+    return false;
+  }
+  if (error instanceof DatabaseUnavailableError) {
+    return true;
+  }
   const e = error as { code?: unknown; message?: unknown; cause?: unknown; kind?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
-  if (NODE_CODES.has(code) || PG_CODES.test(code) || PRISMA_CODES.has(code)) return true;
-  if (typeof e.message === 'string' && MESSAGES.test(e.message)) return true;
-  if (e.kind === 'DatabaseNotReachable' || e.kind === 'ConnectionClosed') return true;
+  if (NODE_CODES.has(code) || PG_CODES.test(code) || PRISMA_CODES.has(code)) {
+    return true;
+  }
+  if (typeof e.message === 'string' && MESSAGES.test(e.message)) {
+    return true;
+  }
+  if (e.kind === 'DatabaseNotReachable' || e.kind === 'ConnectionClosed') {
+    return true;
+  }
   return isConnectionError(e.cause, depth + 1);
 }
 
@@ -37,7 +47,9 @@ const SQLSTATE = /^(?!E|P[1-9])[0-9A-Z]{5}$/;
  * (`cause.originalCode`, `meta.driverAdapterError.cause.originalCode`), else null.
  */
 export function sqlState(error: unknown, depth = 0): string | null {
-  if (depth > 4 || typeof error !== 'object' || error === null) return null;
+  if (depth > 4 || typeof error !== 'object' || error === null) {
+    return null;
+  }
   const e = error as {
     code?: unknown;
     originalCode?: unknown;
@@ -45,7 +57,9 @@ export function sqlState(error: unknown, depth = 0): string | null {
     meta?: { driverAdapterError?: unknown };
   };
   for (const code of [e.originalCode, e.code]) {
-    if (typeof code === 'string' && SQLSTATE.test(code)) return code;
+    if (typeof code === 'string' && SQLSTATE.test(code)) {
+      return code;
+    }
   }
   return sqlState(e.cause, depth + 1) ?? sqlState(e.meta?.driverAdapterError, depth + 1);
 }
@@ -73,8 +87,12 @@ export function isCausedByValues(error: unknown): boolean {
  * library, permissions, a missing table, a timeout, a read-only transaction, a shutdown…
  */
 export function isDatabaseFault(error: unknown): boolean {
-  if (isConnectionError(error)) return true;
-  if (sqlState(error) !== null) return !isCausedByValues(error);
+  if (isConnectionError(error)) {
+    return true;
+  }
+  if (sqlState(error) !== null) {
+    return !isCausedByValues(error);
+  }
   const name = (error as { name?: unknown } | null)?.name;
   return (
     typeof name === 'string' &&

@@ -15,7 +15,9 @@ export interface DatabaseHandle {
 
 /** DATABASE_URL when set; otherwise the embedded PostgreSQL under EMBEDDED_PG_DIR. */
 export function openDatabase(config: AppConfig, logger = new Logger('Database')): DatabaseHandle {
-  if (config.DATABASE_URL) return { url: config.DATABASE_URL, close: () => undefined };
+  if (config.DATABASE_URL) {
+    return { url: config.DATABASE_URL, close: () => undefined };
+  }
   const options = {
     dataDir: path.resolve(ROOT, config.EMBEDDED_PG_DIR),
     port: config.EMBEDDED_PG_PORT,
@@ -27,7 +29,9 @@ export function openDatabase(config: AppConfig, logger = new Logger('Database'))
   return {
     url,
     close: () => {
-      if (startedHere) embedded.stop(options);
+      if (startedHere) {
+        embedded.stop(options);
+      }
     },
   };
 }

@@ -68,7 +68,9 @@ function isRoot() {
 
 // PostgreSQL refuses to run as root; run its programs as the 'postgres' system user then.
 function runAs() {
-  if (!isRoot()) return {};
+  if (!isRoot()) {
+    return {};
+  }
   let uid = Number(spawnSync('id', ['-u', USER], { encoding: 'utf8' }).stdout.trim());
   if (!uid) {
     execFileSync('groupadd', ['-f', USER]);
@@ -96,7 +98,9 @@ function run(bin, args, ids, extra = {}) {
 /** The port of the server running on this data directory, or null when none runs. */
 function runningPort(opts) {
   const pidFile = path.join(opts.dataDir, 'postmaster.pid');
-  if (!fs.existsSync(pidFile)) return null;
+  if (!fs.existsSync(pidFile)) {
+    return null;
+  }
   const lines = fs.readFileSync(pidFile, 'utf8').split('\n');
   try {
     process.kill(Number(lines[0]), 0);
@@ -122,12 +126,16 @@ function freePort() {
 function allowTraversal(dir) {
   for (let d = dir; d !== path.dirname(d); d = path.dirname(d)) {
     const { mode } = fs.statSync(d);
-    if ((mode & 0o001) === 0) fs.chmodSync(d, mode | 0o001);
+    if ((mode & 0o001) === 0) {
+      fs.chmodSync(d, mode | 0o001);
+    }
   }
 }
 
 function initialise(opts, ids) {
-  if (fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'))) return;
+  if (fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'))) {
+    return;
+  }
   fs.mkdirSync(path.dirname(opts.dataDir), { recursive: true });
   fs.mkdirSync(opts.dataDir, { mode: 0o700 });
   if (ids.uid !== undefined) {
@@ -166,8 +174,11 @@ function ensure(overrides) {
   if (port !== null) {
     opts.port = port;
   } else {
-    if (opts.port === 0) opts.port = freePort();
-    else if (isPortTaken(opts.port)) throw portInUse(opts);
+    if (opts.port === 0) {
+      opts.port = freePort();
+    } else if (isPortTaken(opts.port)) {
+      throw portInUse(opts);
+    }
     initialise(opts, ids);
     const log = path.join(opts.dataDir, 'server.log');
     try {
@@ -216,7 +227,9 @@ function createDatabase(opts) {
 
 function stop(overrides, mode = 'fast') {
   const opts = defaults(overrides);
-  if (!isRunning(opts)) return false;
+  if (!isRunning(opts)) {
+    return false;
+  }
   run('pg_ctl', ['stop', '-w', '-m', mode, '-D', opts.dataDir], runAs());
   return true;
 }
@@ -232,8 +245,11 @@ function waitForPort(port, timeoutMs = 10000) {
       });
       socket.once('error', () => {
         socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`PostgreSQL did not listen on ${port}`));
-        else setTimeout(attempt, 100);
+        if (Date.now() > deadline) {
+          reject(new Error(`PostgreSQL did not listen on ${port}`));
+        } else {
+          setTimeout(attempt, 100);
+        }
       });
     };
     attempt();

@@ -28,7 +28,9 @@ function listeningInodes(port) {
 }
 
 function pidsHolding(inodes) {
-  if (inodes.size === 0) return [];
+  if (inodes.size === 0) {
+    return [];
+  }
   const sockets = new Set([...inodes].map((inode) => `socket:[${inode}]`));
   const pids = [];
   let entries;
@@ -63,7 +65,9 @@ function pidsFromSs(port) {
     encoding: 'utf8',
     timeout: 2000,
   });
-  if (result.status !== 0 || !result.stdout) return [];
+  if (result.status !== 0 || !result.stdout) {
+    return [];
+  }
   return [...new Set([...result.stdout.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])))].sort(
     (a, b) => a - b,
   );
@@ -72,7 +76,9 @@ function pidsFromSs(port) {
 function commandLine(pid) {
   try {
     const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    if (args.length > 0) return args.join(' ').replace(/\s+/g, ' ');
+    if (args.length > 0) {
+      return args.join(' ').replace(/\s+/g, ' ');
+    }
   } catch {
     // Not Linux, or gone.
   }
@@ -92,11 +98,15 @@ function portHolder(port) {
   let pids;
   try {
     pids = pidsHolding(listeningInodes(port));
-    if (pids.length === 0) pids = pidsFromSs(port);
+    if (pids.length === 0) {
+      pids = pidsFromSs(port);
+    }
   } catch {
     return null;
   }
-  if (pids.length === 0) return null;
+  if (pids.length === 0) {
+    return null;
+  }
   const command = commandLine(pids[0]);
   return {
     pid: pids[0],
@@ -125,7 +135,11 @@ function isPortTaken(port, host = '127.0.0.1') {
 
 /** A free port just above `port`, to suggest in a message (`port + 1` when none is found). */
 function freePortNear(port, host = '127.0.0.1') {
-  for (let p = port + 1; p <= Math.min(65535, port + 10); p++) if (!isPortTaken(p, host)) return p;
+  for (let p = port + 1; p <= Math.min(65535, port + 10); p++) {
+    if (!isPortTaken(p, host)) {
+      return p;
+    }
+  }
   return port + 1;
 }
 

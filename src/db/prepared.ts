@@ -9,7 +9,9 @@ import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
 export function preparing(client: PoolClient): PoolClient {
   return new Proxy(client, {
     get(target, property, receiver) {
-      if (property !== 'query') return Reflect.get(target, property, receiver) as unknown;
+      if (property !== 'query') {
+        return Reflect.get(target, property, receiver) as unknown;
+      }
       return <R extends QueryResultRow>(
         text: unknown,
         values?: unknown[],

@@ -1,9 +1,9 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiQueryEndpoint } from '../common/openapi';
+import { Page } from '../common/paging';
 import {
   EventsQueryDto,
-  Page,
   RejectedEventDto,
   RejectedEventsPageDto,
   RejectedEventsQueryDto,

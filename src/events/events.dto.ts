@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
-import { PageQueryDto, QueryTime } from '../common/query-params';
+import { Page, PageQueryDto } from '../common/paging';
+import { QueryTime } from '../common/query-params';
 
 export class EventsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'after_message' })
@@ -51,11 +52,6 @@ export class RejectedEventDto {
   @ApiProperty({ format: 'date-time' }) receivedAt: string;
   @ApiProperty({ description: 'The body as received, as UTF-8 text' })
   body: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
 }
 
 export class StoredEventsPageDto implements Page<StoredEventDto> {

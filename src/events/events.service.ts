@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { assertRange, decodeCursor, encodeCursor } from '../common/query-params';
+import { decodeCursor, page, Page } from '../common/paging';
+import { assertRange } from '../common/query-params';
 import { PrismaService } from '../db/prisma.service';
 import { Prisma } from '../generated/prisma/client';
 import {
   EventsQueryDto,
-  Page,
   RejectedEventDto,
   RejectedEventsQueryDto,
   StoredEventDto,
@@ -17,7 +17,7 @@ export class EventsService {
   /** The raw event log, newest event time first. */
   async list(query: EventsQueryDto): Promise<Page<StoredEventDto>> {
     assertRange(query.from, query.to);
-    const after = decodeCursor(query.cursor, ['time', 'id']) as [number, string] | null;
+    const after = decodeCursor(query.cursor, ['time', 'id']);
     const where: Prisma.WebhookEventWhereInput = {
       appId: query.appId,
       trigger: query.trigger,
@@ -34,10 +34,12 @@ export class EventsService {
       take: query.limit + 1,
       omit: { bodySha256: true, naturalKey: true },
     });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
+    const { items, nextCursor } = page(rows, query.limit, (r) => [
+      r.eventAt.getTime(),
+      r.id.toString(),
+    ]);
     return {
-      items: page.map((r) => ({
+      items: items.map((r) => ({
         eventId: r.id.toString(),
         appId: r.appId,
         trigger: r.trigger,
@@ -47,25 +49,21 @@ export class EventsService {
         receivedAt: r.receivedAt.toISOString(),
         body: r.body,
       })),
-      nextCursor:
-        rows.length > query.limit && last
-          ? encodeCursor([last.eventAt.getTime(), last.id.toString()])
-          : null,
+      nextCursor,
     };
   }
 
   /** Bodies that were answered 400, newest first, byte for byte. */
   async listRejected(query: RejectedEventsQueryDto): Promise<Page<RejectedEventDto>> {
-    const after = decodeCursor(query.cursor, ['id']) as [string] | null;
+    const after = decodeCursor(query.cursor, ['id']);
     const rows = await this.prisma.rejectedEvent.findMany({
       where: { appId: query.appId, ...(after ? { id: { lt: BigInt(after[0]) } } : {}) },
       orderBy: { id: 'desc' },
       take: query.limit + 1,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
+    const { items, nextCursor } = page(rows, query.limit, (r) => [r.id.toString()]);
     return {
-      items: page.map((r) => ({
+      items: items.map((r) => ({
         id: r.id.toString(),
         appId: r.appId,
         trigger: r.trigger,
@@ -75,7 +73,7 @@ export class EventsService {
         receivedAt: r.receivedAt.toISOString(),
         body: Buffer.from(r.body).toString('utf8'),
       })),
-      nextCursor: rows.length > query.limit && last ? encodeCursor([last.id.toString()]) : null,
+      nextCursor,
     };
   }
 }

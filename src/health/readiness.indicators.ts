@@ -47,7 +47,9 @@ export class ReadinessIndicators {
       );
     } catch (error) {
       // 42P01: no _prisma_migrations table, so nothing was ever applied.
-      if ((error as { code?: string }).code !== '42P01') return check.down(failure(error));
+      if ((error as { code?: string }).code !== '42P01') {
+        return check.down(failure(error));
+      }
       rows = [];
     }
     const applied = new Set(rows.filter((r) => r.finished).map((r) => r.migration_name));
@@ -114,7 +116,9 @@ function readMigrationNames(): string[] | null {
       .map((entry) => entry.name)
       .sort();
   } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return null;
+    if ((error as { code?: string }).code === 'ENOENT') {
+      return null;
+    }
     throw error;
   }
 }

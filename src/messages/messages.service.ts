@@ -1,4 +1,5 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { BadQueryParameterError } from '../common/bad-query-parameter.error';
 import { PrismaService } from '../db/prisma.service';
 import { MessageDto, MessageQueryDto } from './messages.dto';
 
@@ -19,12 +20,10 @@ export class MessagesService {
       );
     }
     if (found.length > 1) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: `message ${id} is known in several apps (${found.map((m) => m.appId).join(', ')}): pass appId`,
-        field: 'appId',
-      });
+      throw new BadQueryParameterError(
+        'appId',
+        `message ${id} is known in several apps (${found.map((m) => m.appId).join(', ')}): pass appId`,
+      );
     }
     const m = found[0];
     return {

@@ -30,7 +30,9 @@ export function binOf(latencyMs: number): number {
 
 /** The value standing for every latency in a bin: the midpoint that minimises relative error. */
 export function representative(bin: number): number {
-  if (bin <= ZERO_BIN) return 0;
+  if (bin <= ZERO_BIN) {
+    return 0;
+  }
   const low = GAMMA ** bin;
   return (2 * low * GAMMA) / (1 + GAMMA);
 }
@@ -64,7 +66,9 @@ export function summarise(bins: Bin[]): LatencySummary {
     let seen = 0;
     for (const b of matched) {
       seen += b.count;
-      if (k < seen) return representative(b.bin);
+      if (k < seen) {
+        return representative(b.bin);
+      }
     }
     return representative(matched[matched.length - 1].bin);
   };

@@ -9,8 +9,12 @@ export type LatencyInterval = (typeof LATENCY_INTERVALS)[number];
 /** "true"/"false" (or 1/0); anything else stays as given and fails IsBoolean. */
 function ToBoolean() {
   return Transform(({ value }: { value: unknown }) => {
-    if (value === 'true' || value === '1') return true;
-    if (value === 'false' || value === '0') return false;
+    if (value === 'true' || value === '1') {
+      return true;
+    }
+    if (value === 'false' || value === '0') {
+      return false;
+    }
     return value;
   });
 }

@@ -1,4 +1,5 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { BadQueryParameterError } from '../common/bad-query-parameter.error';
 import { assertRange } from '../common/query-params';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../db/prisma.service';
@@ -58,14 +59,18 @@ export class LatencyService {
 
   async report(kind: ReceiptKind, query: LatencyQueryDto): Promise<LatencyReportDto> {
     assertRange(query.from, query.to);
-    if (await this.isLarge(kind, query)) return this.fromHistogram(kind, query);
+    if (await this.isLarge(kind, query)) {
+      return this.fromHistogram(kind, query);
+    }
     const where = filters(kind, query);
     const [total] = await this.prisma.$queryRaw<StatsRow[]>`
       SELECT ${STATS}
         FROM receipts
        WHERE ${where}`;
     const report: LatencyReportDto = { ...toStats(total), approximate: false };
-    if (query.interval) report.series = await this.series(query.interval, where, query);
+    if (query.interval) {
+      report.series = await this.series(query.interval, where, query);
+    }
     return report;
   }
 
@@ -85,12 +90,16 @@ export class LatencyService {
       from ??= extent.first ?? undefined;
       last ??= extent.last ?? undefined;
     }
-    if (!from || !last || from > last) return [];
+    if (!from || !last || from > last) {
+      return [];
+    }
 
     const firstStart = Math.floor(from.getTime() / bucketMs) * bucketMs;
     const lastStart = Math.floor(last.getTime() / bucketMs) * bucketMs;
     const buckets = (lastStart - firstStart) / bucketMs + 1;
-    if (buckets > MAX_SERIES_BUCKETS) tooManyBuckets(interval, buckets);
+    if (buckets > MAX_SERIES_BUCKETS) {
+      tooManyBuckets(interval, buckets);
+    }
 
     const rows = await this.prisma.$queryRaw<(StatsRow & { start: Date })[]>`
       WITH buckets AS (
@@ -139,8 +148,9 @@ export class LatencyService {
       const last = q.to ? Math.floor((q.to.getTime() - 1) / bucketMs) * bucketMs : starts.at(-1);
       report.series = [];
       if (first !== undefined && last !== undefined) {
-        if ((last - first) / bucketMs + 1 > MAX_SERIES_BUCKETS)
+        if ((last - first) / bucketMs + 1 > MAX_SERIES_BUCKETS) {
           tooManyBuckets(q.interval, (last - first) / bucketMs + 1);
+        }
         for (let start = first; start <= last; start += bucketMs) {
           report.series.push({
             start: new Date(start).toISOString(),
@@ -214,33 +224,52 @@ function wholePieces(kind: ReceiptKind, q: LatencyQueryDto, withDays: boolean): 
 
 function histogramFilters(kind: ReceiptKind, q: LatencyQueryDto): Prisma.Sql {
   const conditions = [Prisma.sql`kind = ${kind}`];
-  if (q.appId !== undefined) conditions.push(Prisma.sql`app_id = ${q.appId}`);
-  if (q.receiverType) conditions.push(Prisma.sql`receiver_type = ${q.receiverType}`);
-  if (!q.includeImplied) conditions.push(Prisma.sql`NOT implied`);
+  if (q.appId !== undefined) {
+    conditions.push(Prisma.sql`app_id = ${q.appId}`);
+  }
+  if (q.receiverType) {
+    conditions.push(Prisma.sql`receiver_type = ${q.receiverType}`);
+  }
+  if (!q.includeImplied) {
+    conditions.push(Prisma.sql`NOT implied`);
+  }
   return Prisma.join(conditions, ' AND ');
 }
 
 function filters(kind: ReceiptKind, q: LatencyQueryDto): Prisma.Sql {
   const conditions = [Prisma.sql`kind = ${kind}`];
-  if (q.appId !== undefined) conditions.push(Prisma.sql`app_id = ${q.appId}`);
-  if (q.from) conditions.push(Prisma.sql`at >= ${q.from}`);
-  if (q.to) conditions.push(Prisma.sql`at < ${q.to}`);
-  if (q.receiverType) conditions.push(Prisma.sql`receiver_type = ${q.receiverType}`);
-  if (q.conversationId !== undefined)
+  if (q.appId !== undefined) {
+    conditions.push(Prisma.sql`app_id = ${q.appId}`);
+  }
+  if (q.from) {
+    conditions.push(Prisma.sql`at >= ${q.from}`);
+  }
+  if (q.to) {
+    conditions.push(Prisma.sql`at < ${q.to}`);
+  }
+  if (q.receiverType) {
+    conditions.push(Prisma.sql`receiver_type = ${q.receiverType}`);
+  }
+  if (q.conversationId !== undefined) {
     conditions.push(Prisma.sql`conversation_id = ${q.conversationId}`);
-  if (q.sender !== undefined) conditions.push(Prisma.sql`message_sender = ${q.sender}`);
-  if (q.reader !== undefined) conditions.push(Prisma.sql`reader = ${q.reader}`);
-  if (!q.includeImplied) conditions.push(Prisma.sql`NOT implied`);
+  }
+  if (q.sender !== undefined) {
+    conditions.push(Prisma.sql`message_sender = ${q.sender}`);
+  }
+  if (q.reader !== undefined) {
+    conditions.push(Prisma.sql`reader = ${q.reader}`);
+  }
+  if (!q.includeImplied) {
+    conditions.push(Prisma.sql`NOT implied`);
+  }
   return Prisma.join(conditions, ' AND ');
 }
 
 function tooManyBuckets(interval: LatencyInterval, buckets: number): never {
-  throw new BadRequestException({
-    statusCode: 400,
-    error: 'Bad Request',
-    message: `interval=${interval} would give ${buckets} buckets, more than ${MAX_SERIES_BUCKETS}: narrow from/to or use a longer interval`,
-    field: 'interval',
-  });
+  throw new BadQueryParameterError(
+    'interval',
+    `interval=${interval} would give ${buckets} buckets, more than ${MAX_SERIES_BUCKETS}: narrow from/to or use a longer interval`,
+  );
 }
 
 function toStats(r: StatsRow): LatencyStatsDto {

@@ -1,4 +1,5 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { BadQueryParameterError } from '../common/bad-query-parameter.error';
 import { PrismaService } from '../db/prisma.service';
 import { Receipt } from '../generated/prisma/client';
 import { MessageReceiptsDto, MessageReceiptsQueryDto, ReceiptEntryDto } from './receipts.dto';
@@ -82,14 +83,14 @@ export class ReceiptsService {
        UNION
       SELECT app_id FROM group_receipts WHERE message_id = ${messageId}
        ORDER BY app_id`;
-    if (apps.length === 0) throw new NotFoundException(`message ${messageId} is not known`);
+    if (apps.length === 0) {
+      throw new NotFoundException(`message ${messageId} is not known`);
+    }
     if (apps.length > 1) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: `message ${messageId} is known in several apps: pass appId`,
-        field: 'appId',
-      });
+      throw new BadQueryParameterError(
+        'appId',
+        `message ${messageId} is known in several apps: pass appId`,
+      );
     }
     return apps[0].app_id;
   }

@@ -43,13 +43,16 @@ export function registerWebhookEdge(fastify: FastifyInstance, config: AppConfig)
   const readAnyContentType = (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     const raw = request.raw as WebhookRequest;
     raw[RECEIVED_CONTENT_TYPE] = raw.headers['content-type'];
-    if (raw.headers['content-type'] !== undefined)
+    if (raw.headers['content-type'] !== undefined) {
       raw.headers['content-type'] = 'application/octet-stream';
+    }
     done();
   };
 
   fastify.addHook('onRoute', (route: RouteOptions) => {
-    if (route.url !== WEBHOOK_URL || route.method !== 'POST') return;
+    if (route.url !== WEBHOOK_URL || route.method !== 'POST') {
+      return;
+    }
     const own = route.onRequest === undefined ? [] : [route.onRequest].flat();
     route.onRequest = [checkCredentials, readAnyContentType, ...own];
   });

@@ -43,7 +43,9 @@ export class WebhooksService {
       assertStorable(parsed);
       event = readCometChatEvent(parsed);
     } catch (error) {
-      if (error instanceof PayloadError) return this.reject(raw, contentType, error, parsed);
+      if (error instanceof PayloadError) {
+        return this.reject(raw, contentType, error, parsed);
+      }
       throw error;
     }
     try {
@@ -58,7 +60,9 @@ export class WebhooksService {
       // CometChat copies a before_message answer into the message's metadata: keep it empty.
       return event.trigger === 'before_message' ? {} : result;
     } catch (error) {
-      if (!(error instanceof EventNotStorableError)) throw error;
+      if (!(error instanceof EventNotStorableError)) {
+        throw error;
+      }
       // PostgreSQL's own words stay in the log: they may quote the body or the schema.
       this.logger.warn(`Event refused by the database: ${error.message}`);
       return this.reject(

@@ -58,7 +58,9 @@ interface Figures {
 
 class Failure extends Error {}
 const check = (ok: boolean, message: string) => {
-  if (!ok) throw new Failure(message);
+  if (!ok) {
+    throw new Failure(message);
+  }
 };
 const log = (line: string) => console.log(line);
 
@@ -128,7 +130,9 @@ async function derivedMissing(tag: string, sender: Sender): Promise<number> {
   const expected: Record<string, number> = {};
   for (const event of sender.events.values()) {
     const table = DERIVED[event.kind];
-    if (table) expected[table] = (expected[table] ?? 0) + 1;
+    if (table) {
+      expected[table] = (expected[table] ?? 0) + 1;
+    }
   }
   const [row] = await query<Record<string, number>>(
     `SELECT (SELECT count(*)::int FROM messages WHERE id LIKE $1) AS messages,
@@ -170,7 +174,9 @@ async function figures(
     `  requests ${sender.attempts.length} ${JSON.stringify(outcomes(sender.attempts))}; retried events ${retried};` +
       ` answered "duplicate": true ${duplicateAnswers}; derived rows missing ${missingDerived}`,
   );
-  for (const note of notes) log(`  ${note}`);
+  for (const note of notes) {
+    log(`  ${note}`);
+  }
   check(result.acked === result.sent, `${result.sent - result.acked} events never got a 200`);
   check(lost === 0, `${lost} acknowledged events are not stored`);
   check(duplicated === 0, `${duplicated} events are stored more than once`);
@@ -348,7 +354,9 @@ async function restart(): Promise<void> {
     check(!stillRunning, `npm start #${round}: Ctrl-C left the embedded PostgreSQL running`);
   }
   log('restart: npm start, Ctrl-C, npm start in this checkout');
-  for (const note of notes) log(`  ${note}`);
+  for (const note of notes) {
+    log(`  ${note}`);
+  }
 }
 
 const SCENARIOS: Record<string, () => Promise<void>> = { crash, outage, sigterm, restart };
@@ -356,12 +364,15 @@ const SCENARIOS: Record<string, () => Promise<void>> = { crash, outage, sigterm,
 async function run(): Promise<void> {
   const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(SCENARIOS);
   const unknown = chosen.filter((name) => !(name in SCENARIOS));
-  if (unknown.length > 0)
+  if (unknown.length > 0) {
     throw new Failure(
       `unknown scenario ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`,
     );
+  }
   const t0 = Date.now();
-  if (PORT === 0) PORT = await freePort();
+  if (PORT === 0) {
+    PORT = await freePort();
+  }
   const build = buildService();
   main = build.main;
   const built = Date.now();
@@ -369,7 +380,9 @@ async function run(): Promise<void> {
   log(
     `${build.built ? 'built' : 'build up to date'} in ${built - t0} ms; PostgreSQL on port ${CLUSTER.port} ready in ${Date.now() - built} ms; service logs in ${path.relative(ROOT, LOG_DIR)}`,
   );
-  for (const name of chosen) await SCENARIOS[name]();
+  for (const name of chosen) {
+    await SCENARIOS[name]();
+  }
   log(`reliability: ${chosen.join(', ')} passed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 

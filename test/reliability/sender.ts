@@ -56,7 +56,9 @@ export class Sender {
     this.streaming = true;
     const startedAt = Date.now();
     const tick = setInterval(() => {
-      if (!this.streaming) return clearInterval(tick);
+      if (!this.streaming) {
+        return clearInterval(tick);
+      }
       const due = Math.floor(((Date.now() - startedAt) / 1000) * this.options.rate);
       while (this.next < due) {
         const event = this.options.makeEvent(this.next++);
@@ -64,7 +66,9 @@ export class Sender {
         this.enqueue(event);
       }
     }, 5);
-    for (let i = 0; i < this.options.concurrency; i++) this.workers.push(this.work());
+    for (let i = 0; i < this.options.concurrency; i++) {
+      this.workers.push(this.work());
+    }
   }
 
   /** Stops making new events; resolves once every event made so far has its 200. */
@@ -111,18 +115,25 @@ export class Sender {
     for (;;) {
       const event = this.ready.shift();
       if (event === undefined) {
-        if (!this.streaming && this.acked.size >= this.events.size) return;
+        if (!this.streaming && this.acked.size >= this.events.size) {
+          return;
+        }
         await new Promise<void>((resolve) => {
           this.wake.push(resolve);
           setTimeout(resolve, 50);
         });
         continue;
       }
-      if (this.acked.has(event.rid)) continue;
+      if (this.acked.has(event.rid)) {
+        continue;
+      }
       const attempt = await this.send(event);
       this.attempts.push(attempt);
-      if (attempt.status === 200) this.acked.set(event.rid, attempt);
-      else this.retryLater(event);
+      if (attempt.status === 200) {
+        this.acked.set(event.rid, attempt);
+      } else {
+        this.retryLater(event);
+      }
     }
   }
 

@@ -33,7 +33,9 @@ export function buildService(): { main: string; built: boolean } {
   );
   for (const entry of fs.readdirSync(ROOT)) {
     const link = path.join(WORK, 'build', entry);
-    if (['dist', '.data', '.git'].includes(entry) || fs.existsSync(link)) continue;
+    if (['dist', '.data', '.git'].includes(entry) || fs.existsSync(link)) {
+      continue;
+    }
     fs.symlinkSync(path.join(ROOT, entry), link);
   }
   execFileSync(
@@ -56,8 +58,11 @@ function buildInputs(): string {
   const walk = (dir: string) => {
     for (const entry of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
       const file = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(file);
-      else files.push(file);
+      if (entry.isDirectory()) {
+        walk(file);
+      } else {
+        files.push(file);
+      }
     }
   };
   walk('src');
@@ -105,9 +110,12 @@ export async function startService(
   let dead = false;
   void exited.then(() => (dead = true));
   while (!(await answers(port))) {
-    if (dead)
+    if (dead) {
       throw new Error(`service ${name} exited before answering; see ${LOG_DIR}/${name}.log`);
-    if (Date.now() - started > 60_000) throw new Error(`service ${name} did not start in 60 s`);
+    }
+    if (Date.now() - started > 60_000) {
+      throw new Error(`service ${name} did not start in 60 s`);
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
   return { child, pid: child.pid!, exited, startMs: Date.now() - started };
@@ -115,8 +123,12 @@ export async function startService(
 
 /** Kills whatever service this run started and is still running (on failure or Ctrl-C). */
 export function killAll(): void {
-  for (const child of running) child.kill('SIGKILL');
-  for (const kill of groups) kill();
+  for (const child of running) {
+    child.kill('SIGKILL');
+  }
+  for (const kill of groups) {
+    kill();
+  }
 }
 
 export function answers(port: number, timeoutMs = 1000): Promise<boolean> {
@@ -194,8 +206,9 @@ export async function npmStart(
   void exited.then(() => (dead = true));
   const port = Number(env.PORT);
   while (!(await answers(port))) {
-    if (dead)
+    if (dead) {
       throw new Error(`npm start (${name}) exited before answering; see ${LOG_DIR}/${name}.log`);
+    }
     if (Date.now() - started > 240_000) {
       group();
       throw new Error(`npm start (${name}) did not answer in 240 s; see ${LOG_DIR}/${name}.log`);

@@ -7,5 +7,7 @@ const HOUR = 3_600_000;
  */
 export async function clearOfHourBoundary(marginMs = 5000): Promise<void> {
   const left = HOUR - (Date.now() % HOUR);
-  if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 100));
+  if (left < marginMs) {
+    await new Promise((resolve) => setTimeout(resolve, left + 100));
+  }
 }

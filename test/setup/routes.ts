@@ -24,12 +24,16 @@ export function listRoutes(app: NestFastifyApplication): Route[] {
   const prefixes: string[] = [];
   for (const line of tree.split('\n')) {
     const match = /^([│ ]*)[└├]── (.*?)(?: \(([A-Z, ]+)\))?$/.exec(line);
-    if (!match) continue;
+    if (!match) {
+      continue;
+    }
     const depth = match[1].length / 4;
     const url = (prefixes[depth - 1] ?? '') + match[2];
     prefixes[depth] = url;
     for (const method of match[3]?.split(', ') ?? []) {
-      if (method !== 'HEAD') routes.push({ method, url });
+      if (method !== 'HEAD') {
+        routes.push({ method, url });
+      }
     }
   }
   return routes;

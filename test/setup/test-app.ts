@@ -6,7 +6,9 @@ import { INGEST_TABLES } from '../../src/ingest/ingest-writer.service';
 
 export const testDatabaseUrl = () => {
   const url = process.env.TEST_DATABASE_URL;
-  if (!url) throw new Error('TEST_DATABASE_URL is set by test/setup/global-setup.ts');
+  if (!url) {
+    throw new Error('TEST_DATABASE_URL is set by test/setup/global-setup.ts');
+  }
   return url;
 };
 
@@ -69,7 +71,9 @@ export async function waitForDerivation(db: Client, timeoutMs = 20_000): Promise
     const { rows: pending } = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM derivation_queue`,
     );
-    if (pending[0].n === 0) return;
+    if (pending[0].n === 0) {
+      return;
+    }
     if (Date.now() > deadline) {
       throw new Error(`${pending[0].n} events still await derivation after ${timeoutMs} ms`);
     }

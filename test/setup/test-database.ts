@@ -14,7 +14,9 @@ export const TEST_CLUSTER = {
 const PREFIX = 'presence_test_';
 
 function serverUrl(): { url: string; startedHere: boolean } {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, startedHere: false };
+  if (process.env.DATABASE_URL) {
+    return { url: process.env.DATABASE_URL, startedHere: false };
+  }
   const { url, startedHere } = embedded.ensure(TEST_CLUSTER);
   return { url, startedHere };
 }
@@ -61,5 +63,7 @@ export async function dropTestDatabase(testUrl: string, stopCluster: boolean): P
     const left = await db.query(`SELECT 1 FROM pg_database WHERE datname LIKE $1`, [`${PREFIX}%`]);
     return left.rowCount ?? 0;
   });
-  if (stopCluster && others === 0) embedded.stop(TEST_CLUSTER);
+  if (stopCluster && others === 0) {
+    embedded.stop(TEST_CLUSTER);
+  }
 }

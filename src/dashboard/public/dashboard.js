@@ -20,14 +20,20 @@
   async function api(path, query) {
     const url = new URL(path, window.location.origin);
     for (const [name, value] of Object.entries(query ?? {})) {
-      if (value !== undefined && value !== null) url.searchParams.set(name, String(value));
+      if (value !== undefined && value !== null) {
+        url.searchParams.set(name, String(value));
+      }
     }
-    if (appId) url.searchParams.set('appId', appId);
+    if (appId) {
+      url.searchParams.set('appId', appId);
+    }
     const key = sessionStorage.getItem(KEY_STORAGE);
     const response = await fetch(url, {
       headers: key ? { authorization: `Bearer ${key}` } : {},
     });
-    if (response.status === 401) throw new NeedsKey();
+    if (response.status === 401) {
+      throw new NeedsKey();
+    }
     const body = await response.json().catch(() => null);
     if (!response.ok) {
       throw new Error(
@@ -39,10 +45,18 @@
 
   /** Milliseconds as people read them: 850 ms, 12.3 s, 4.2 min, 1.5 h. */
   function formatMs(ms) {
-    if (ms === null || ms === undefined) return '–';
-    if (ms < 1000) return `${Math.round(ms)} ms`;
-    if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-    if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+    if (ms === null || ms === undefined) {
+      return '–';
+    }
+    if (ms < 1000) {
+      return `${Math.round(ms)} ms`;
+    }
+    if (ms < 60_000) {
+      return `${(ms / 1000).toFixed(1)} s`;
+    }
+    if (ms < 3_600_000) {
+      return `${(ms / 60_000).toFixed(1)} min`;
+    }
     return `${(ms / 3_600_000).toFixed(1)} h`;
   }
   const formatCount = (n) => Number(n).toLocaleString('en-US');
@@ -76,8 +90,12 @@
   function cell(text, className, title) {
     const td = document.createElement('td');
     td.textContent = text;
-    if (className) td.className = className;
-    if (title) td.title = title;
+    if (className) {
+      td.className = className;
+    }
+    if (title) {
+      td.title = title;
+    }
     return td;
   }
 
@@ -85,7 +103,9 @@
     const body = $(id).querySelector('tbody');
     const rows = items.map((item) => {
       const tr = document.createElement('tr');
-      for (const column of columns) tr.append(column(item));
+      for (const column of columns) {
+        tr.append(column(item));
+      }
       return tr;
     });
     if (rows.length === 0) {
@@ -145,7 +165,9 @@
             type: 'logarithmic',
             afterBuildTicks: (axis) => {
               const nice = TICKS.filter(([v]) => v >= axis.min && v <= axis.max);
-              if (nice.length > 0) axis.ticks = nice.map(([value]) => ({ value }));
+              if (nice.length > 0) {
+                axis.ticks = nice.map(([value]) => ({ value }));
+              }
             },
             ticks: {
               callback: (value) =>
@@ -184,7 +206,9 @@
   }
 
   async function refresh() {
-    if (refreshing || needsKey || !window.Chart) return;
+    if (refreshing || needsKey || !window.Chart) {
+      return;
+    }
     refreshing = true;
     const to = new Date();
     const from = new Date(to.getTime() - DAY_MS);
@@ -294,11 +318,15 @@
     void refresh();
   });
   $('refresh').addEventListener('click', () => void refresh());
-  if (appId) $('scope').textContent = `app ${appId}`;
+  if (appId) {
+    $('scope').textContent = `app ${appId}`;
+  }
 
   window.dashboard = { charts, formatMs, refresh };
   void refresh();
   setInterval(() => {
-    if (!document.hidden) void refresh();
+    if (!document.hidden) {
+      void refresh();
+    }
   }, REFRESH_MS);
 })();
