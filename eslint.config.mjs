@@ -24,17 +24,6 @@ export default tseslint.config(
     },
   },
   {
-    // TEMPORARY: these files are being edited on another branch; `curly` is fixed there (eslint
-    // --fix) once that lands, and this block goes. Every other file keeps to it now.
-    files: [
-      'src/ingest/**/*.ts',
-      'src/messages/messages.derivation.ts',
-      'src/receipts/receipts.derivation.ts',
-      'src/connections/connections.derivation.ts',
-    ],
-    rules: { curly: 'off' },
-  },
-  {
     // Plain CommonJS scripts run by Node and the Prisma CLI, without compilation.
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,

@@ -29,7 +29,9 @@ interface Recorded {
 function callerOf(stack: string): { file: string; caller: string } | null {
   for (const line of stack.split('\n').slice(1)) {
     const match = /at (?:async )?(?:(.+?) \()?(\/[^()]+?\.ts):\d+:\d+\)?$/.exec(line.trim());
-    if (!match?.[2].startsWith(SRC)) continue;
+    if (!match?.[2].startsWith(SRC)) {
+      continue;
+    }
     match[2] = match[2].slice(SRC.length);
     const file = match[2];
     if (file.startsWith('generated/') || /^db\/(prepared|prisma\.service|unnest)\.ts$/.test(file)) {
@@ -76,7 +78,9 @@ function traffic(): SimEvent[] {
     seed: 5,
   });
   const events: SimEvent[] = [];
-  for (let e = model.next(); e !== undefined; e = model.next()) events.push(e);
+  for (let e = model.next(); e !== undefined; e = model.next()) {
+    events.push(e);
+  }
   return events;
 }
 
@@ -85,7 +89,7 @@ describe('the SQL record (src/queries/)', () => {
     await resetDatabase();
     const recorded = new Map<string, Recorded>();
     let pending: { file: string; caller: string } | null = null;
-    const original = Client.prototype.query;
+    const original = Reflect.get(Client.prototype, 'query') as (...a: unknown[]) => unknown;
     // Every statement of the app goes through pg's Client, Prisma's adapter included.
     Client.prototype.query = function (this: Client, ...args: unknown[]) {
       const config = args[0] as string | { text?: string };
@@ -100,19 +104,20 @@ describe('the SQL record (src/queries/)', () => {
           recorded.set(`${at.file}\u0000${at.caller}\u0000${statement.text}`, statement);
         }
       }
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
+      return original.apply(this, args);
     } as typeof Client.prototype.query;
 
     // pool.query checks a client out first, which loses the caller's stack: note it here.
-    const poolQuery = Pool.prototype.query;
+    const poolQuery = Reflect.get(Pool.prototype, 'query') as (...a: unknown[]) => unknown;
     Pool.prototype.query = function (this: Pool, ...args: unknown[]) {
       pending = callerOf(new Error().stack ?? '') ?? pending;
-      return (poolQuery as (...a: unknown[]) => unknown).apply(this, args);
+      return poolQuery.apply(this, args);
     } as typeof Pool.prototype.query;
     const app = await startApp({ DERIVE_ENABLED: 'false', READ_YOUR_WRITES_TIMEOUT_MS: '50' });
     // Prisma sends its statements after hops that lose the caller's stack: note the caller
     // when a service calls Prisma (requests here run one at a time).
-    const prisma = app.get(PrismaService) as unknown as Record<string, unknown>;
+    const service: PrismaService = app.get(PrismaService);
+    const prisma = service as unknown as Record<string, unknown>;
     const remember = () => {
       pending = callerOf(new Error().stack ?? '') ?? pending;
     };
@@ -130,7 +135,9 @@ describe('the SQL record (src/queries/)', () => {
         value: new Proxy(delegate, {
           get(target, property) {
             const value = target[property];
-            if (typeof value !== 'function') return value;
+            if (typeof value !== 'function') {
+              return value;
+            }
             return (...a: unknown[]) => {
               remember();
               return (value as (...b: unknown[]) => unknown).apply(target, a);
@@ -177,8 +184,8 @@ describe('the SQL record (src/queries/)', () => {
       expect((await inject(`/messages/${messageId}?appId=sql`)).statusCode).toBe(200);
       expect((await inject(`/messages/${messageId}/receipts?appId=sql`)).statusCode).toBe(200);
     } finally {
-      Client.prototype.query = original;
-      Pool.prototype.query = poolQuery;
+      Client.prototype.query = original as typeof Client.prototype.query;
+      Pool.prototype.query = poolQuery as typeof Pool.prototype.query;
       await app.close();
     }
 
@@ -195,7 +202,9 @@ describe('the SQL record (src/queries/)', () => {
     if (UPDATE) {
       rmSync(RECORD_DIR, { recursive: true, force: true });
       mkdirSync(RECORD_DIR, { recursive: true });
-      for (const [name, text] of expected) writeFileSync(path.join(RECORD_DIR, name), text);
+      for (const [name, text] of expected) {
+        writeFileSync(path.join(RECORD_DIR, name), text);
+      }
     }
     const actual = new Map(
       existsSync(RECORD_DIR)
@@ -206,7 +215,8 @@ describe('the SQL record (src/queries/)', () => {
         : [],
     );
     expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
-    for (const [name, text] of expected)
+    for (const [name, text] of expected) {
       expect({ name, text: actual.get(name) }).toEqual({ name, text });
+    }
   }, 180_000);
 });

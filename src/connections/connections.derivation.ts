@@ -17,7 +17,9 @@ export const writeConnections: DerivedRowsWriter = async (tx, events) => {
   const rows = events.flatMap((e) =>
     e.connection ? [{ ...e.connection, appId: e.appId, eventId: e.eventId }] : [],
   );
-  if (rows.length === 0) return;
+  if (rows.length === 0) {
+    return;
+  }
   await lockUsers(tx, rows);
   await insertConnectionEvents(tx, rows);
   await upsertSessions(tx, rows);
@@ -114,7 +116,9 @@ function mergeSessions(a: SessionChange, b: SessionChange): SessionChange {
     disconnectedAt: minOf(a.disconnectedAt, b.disconnectedAt),
     openedBy: Math.max(rankOf(a), rankOf(b)) === 1 ? 'inferred' : 'event',
   };
-  for (const k of DETAIL) merged[k] = first[k] ?? second[k];
+  for (const k of DETAIL) {
+    merged[k] = first[k] ?? second[k];
+  }
   return merged;
 }
 

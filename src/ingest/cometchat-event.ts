@@ -117,14 +117,18 @@ const isKnownTrigger = (trigger: string): trigger is KnownTrigger => KNOWN.has(t
  * at all `none`, so a sender cannot grow the label set without bound.
  */
 export function triggerLabel(trigger: unknown): string {
-  if (typeof trigger !== 'string' || trigger.trim() === '') return 'none';
+  if (typeof trigger !== 'string' || trigger.trim() === '') {
+    return 'none';
+  }
   return KNOWN.has(trigger.trim()) ? trigger.trim() : 'other';
 }
 
 /** Reads a parsed webhook body in either CometChat format; throws PayloadError naming the field. */
 export function readCometChatEvent(body: unknown): CometChatEvent {
   const envelope = object(body, 'body');
-  if (envelope.trigger === undefined) throw new PayloadError('trigger', 'trigger is required');
+  if (envelope.trigger === undefined) {
+    throw new PayloadError('trigger', 'trigger is required');
+  }
   if (typeof envelope.trigger !== 'string' || envelope.trigger.trim() === '') {
     throw new PayloadError('trigger', 'trigger must be a non-empty string');
   }
@@ -247,7 +251,9 @@ function messageOrAction(
     }
     const field = expected === 'edited' ? 'editedAt' : 'deletedAt';
     const at = message[field];
-    if (at === null) throw new PayloadError(`${path}.${field}`, `${path}.${field} is required`);
+    if (at === null) {
+      throw new PayloadError(`${path}.${field}`, `${path}.${field} is required`);
+    }
     return actionEvent(base, message.sender, message, expected, at);
   }
 

@@ -53,8 +53,9 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
 
   /** Each feature module's step registers here; they run in DERIVATION_ORDER. */
   register(step: DerivationStep): void {
-    if (this.registered.has(step.name))
+    if (this.registered.has(step.name)) {
       throw new Error(`derivation step ${step.name} registered twice`);
+    }
     this.registered.set(step.name, step);
     this.steps = DERIVATION_ORDER.flatMap((name) => this.registered.get(name) ?? []);
   }
@@ -64,7 +65,9 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
     if (missing.length > 0) {
       throw new Error(`derivation steps not registered: ${missing.join(', ')}`);
     }
-    if (this.config.DERIVE_ENABLED) this.loop = this.run();
+    if (this.config.DERIVE_ENABLED) {
+      this.loop = this.run();
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -91,12 +94,16 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
       values: [app],
     });
     const last = rows[0].last;
-    if (last === null) return 'fresh';
+    if (last === null) {
+      return 'fresh';
+    }
     const deadline = performance.now() + budgetMs;
     this.kick();
     for (;;) {
       const remaining = deadline - performance.now();
-      if (remaining <= 0) return 'timeout';
+      if (remaining <= 0) {
+        return 'timeout';
+      }
       await this.nextBatchOr(Math.min(remaining, 25));
       const pending = await this.pool.query<{ pending: boolean }>({
         name: 'derivation_pending_upto',
@@ -104,7 +111,9 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
                                WHERE event_id <= $1 AND ($2::text IS NULL OR app_id = $2)) AS pending`,
         values: [last, app],
       });
-      if (!pending.rows[0].pending) return 'waited';
+      if (!pending.rows[0].pending) {
+        return 'waited';
+      }
     }
   }
 
@@ -126,7 +135,9 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
     let total = 0;
     for (;;) {
       const derived = await this.deriveBatch(appId);
-      if (derived === 0) return total;
+      if (derived === 0) {
+        return total;
+      }
       total += derived;
       onBatch?.(derived);
     }
@@ -142,7 +153,9 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
         return await this.deriveOnce(appId);
       } catch (error) {
         const code = (error as { code?: string }).code ?? '';
-        if (!RETRYABLE.has(code) || attempt >= 5) throw error;
+        if (!RETRYABLE.has(code) || attempt >= 5) {
+          throw error;
+        }
       }
     }
   }
@@ -183,10 +196,14 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
   private async applySteps(tx: PoolClient, app: string, events: StoredEvent[]): Promise<void> {
     await tx.query('SAVEPOINT batch');
     try {
-      for (const step of this.steps) await step.derive(tx, events);
+      for (const step of this.steps) {
+        await step.derive(tx, events);
+      }
       return;
     } catch (error) {
-      if (!isEventFault(error)) throw error;
+      if (!isEventFault(error)) {
+        throw error;
+      }
       await tx.query('ROLLBACK TO SAVEPOINT batch');
       if (events.length > 1) {
         this.logger.warn(
@@ -197,10 +214,14 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
     for (const event of events) {
       await tx.query('SAVEPOINT one');
       try {
-        for (const step of this.steps) await step.derive(tx, [event]);
+        for (const step of this.steps) {
+          await step.derive(tx, [event]);
+        }
         await tx.query('RELEASE SAVEPOINT one');
       } catch (error) {
-        if (!isEventFault(error)) throw error;
+        if (!isEventFault(error)) {
+          throw error;
+        }
         await tx.query('ROLLBACK TO SAVEPOINT one');
         this.logger.error(
           `Event ${event.eventId} of app ${app} cannot be derived: ${(error as Error).message}`,
@@ -223,8 +244,12 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
         backoff = Math.min(Math.max(backoff * 2, 100), 5000);
         this.logger.warn(`Derivation paused ${backoff} ms: ${(error as Error).message}`);
       }
-      if (this.stopped) break;
-      if (derived === 0 || backoff > 0) await this.idle(backoff || this.config.DERIVE_POLL_MS);
+      if (this.stopped) {
+        break;
+      }
+      if (derived === 0 || backoff > 0) {
+        await this.idle(backoff || this.config.DERIVE_POLL_MS);
+      }
     }
   }
 
@@ -314,7 +339,9 @@ async function recordFailures(
   app: string,
   failures: { eventId: string; error: string }[],
 ): Promise<void> {
-  if (failures.length === 0) return;
+  if (failures.length === 0) {
+    return;
+  }
   await tx.query(
     `INSERT INTO derivation_failures (app_id, event_id, error)
      SELECT $1, event_id, error FROM unnest($2::bigint[], $3::text[]) AS f(event_id, error)

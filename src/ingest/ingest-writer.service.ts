@@ -87,8 +87,9 @@ export class IngestWriter implements OnApplicationShutdown {
   }
 
   submit(item: IncomingEvent): Promise<IngestResult> {
-    if (this.closed)
+    if (this.closed) {
       return Promise.reject(new DatabaseUnavailableError('the service is shutting down'));
+    }
     if (this.queue.length >= this.config.INGEST_QUEUE_LIMIT) {
       return Promise.reject(new DatabaseUnavailableError('the ingest queue is full'));
     }
@@ -100,7 +101,9 @@ export class IngestWriter implements OnApplicationShutdown {
 
   /** Resolves once everything accepted so far is committed (or failed). */
   async drain(): Promise<void> {
-    if (this.running === 0 && this.queue.length === 0) return;
+    if (this.running === 0 && this.queue.length === 0) {
+      return;
+    }
     await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
@@ -117,7 +120,9 @@ export class IngestWriter implements OnApplicationShutdown {
       void this.commit(batch).finally(() => {
         this.running--;
         this.pump();
-        if (this.running === 0 && this.queue.length === 0) this.idle.splice(0).forEach((f) => f());
+        if (this.running === 0 && this.queue.length === 0) {
+          this.idle.splice(0).forEach((f) => f());
+        }
       });
     }
   }
@@ -149,7 +154,9 @@ export class IngestWriter implements OnApplicationShutdown {
       this.logger.warn(
         `Batch of ${batch.length} failed (${(error as Error).message}); retrying one by one`,
       );
-      for (const pending of batch) await this.commit([pending]);
+      for (const pending of batch) {
+        await this.commit([pending]);
+      }
     }
   }
 
@@ -163,7 +170,9 @@ export class IngestWriter implements OnApplicationShutdown {
     const before = this.written;
     this.written += written;
     const crossed = YOUNG_TABLE_MARKS.some((mark) => before < mark && this.written >= mark);
-    if (!crossed) return;
+    if (!crossed) {
+      return;
+    }
     void this.pool
       .query<{ relname: string }>(
         `SELECT relname FROM pg_stat_user_tables
@@ -171,8 +180,9 @@ export class IngestWriter implements OnApplicationShutdown {
         [INGEST_TABLES],
       )
       .then(async ({ rows }) => {
-        if (rows.length > 0)
+        if (rows.length > 0) {
           await this.pool.query(`ANALYZE ${rows.map((r) => `"${r.relname}"`).join(', ')}`);
+        }
       })
       .catch((error: Error) =>
         this.logger.warn(`ANALYZE of young tables failed: ${error.message}`),
@@ -185,7 +195,9 @@ export class IngestWriter implements OnApplicationShutdown {
         return await this.write(items);
       } catch (error) {
         const code = (error as { code?: string }).code;
-        if (!RETRYABLE.has(code ?? '') || attempt >= 5) throw error;
+        if (!RETRYABLE.has(code ?? '') || attempt >= 5) {
+          throw error;
+        }
       }
     }
   }
@@ -199,7 +211,9 @@ export class IngestWriter implements OnApplicationShutdown {
     let broken: Error | undefined;
     try {
       const results = await insertEvents(client, items);
-      if (results.some((r) => !r.duplicate)) this.committed.forEach((listener) => listener());
+      if (results.some((r) => !r.duplicate)) {
+        this.committed.forEach((listener) => listener());
+      }
       return results;
     } catch (error) {
       broken = error as Error;
@@ -271,8 +285,11 @@ async function insertEvents(tx: PoolClient, items: IncomingEvent[]): Promise<Ing
   const missing: number[] = [];
   for (const i of toInsert) {
     const eventId = newIds.get(`${items[i].event.appId}\u0000${items[i].bodySha256}`);
-    if (eventId === undefined) missing.push(i);
-    else results[i] = { eventId, duplicate: false };
+    if (eventId === undefined) {
+      missing.push(i);
+    } else {
+      results[i] = { eventId, duplicate: false };
+    }
   }
   if (missing.length > 0) {
     const found = await tx.query<{
@@ -297,8 +314,9 @@ async function insertEvents(tx: PoolClient, items: IncomingEvent[]): Promise<Ing
           r.app_id === appId &&
           (r.h === items[i].bodySha256 || (naturalKey !== null && r.natural_key === naturalKey)),
       );
-      if (row === undefined)
+      if (row === undefined) {
         throw new Error('a conflicting event vanished before it could be read');
+      }
       results[i] = { eventId: row.id, duplicate: true };
     }
   }

@@ -7,9 +7,12 @@ function expected(value: unknown): unknown {
     const text = JSON.stringify(value);
     return /e/i.test(text) ? value : text;
   }
-  if (Array.isArray(value)) return value.map(expected);
-  if (typeof value === 'object' && value !== null)
+  if (Array.isArray(value)) {
+    return value.map(expected);
+  }
+  if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expected(v)]));
+  }
   return value;
 }
 

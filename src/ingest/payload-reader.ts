@@ -20,14 +20,18 @@ export function isObject(value: unknown): value is Json {
 }
 
 export function object(value: unknown, field: string): Json {
-  if (!isObject(value)) throw new PayloadError(field, `${field} must be an object`);
+  if (!isObject(value)) {
+    throw new PayloadError(field, `${field} must be an object`);
+  }
   return value;
 }
 
 /** An identifier: a non-empty string, or a number CometChat sent unquoted. */
 export function id(value: unknown, field: string): string {
   const result = optionalId(value, field);
-  if (result === null) throw new PayloadError(field, `${field} is required`);
+  if (result === null) {
+    throw new PayloadError(field, `${field} is required`);
+  }
   return result;
 }
 
@@ -40,12 +44,20 @@ export function boundedText(text: string, field: string): string {
 }
 
 export function optionalId(value: unknown, field: string): string | null {
-  if (value === undefined || value === null) return null;
+  if (value === undefined || value === null) {
+    return null;
+  }
   let text: string;
-  if (typeof value === 'string') text = value.trim();
-  else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
-  else throw new PayloadError(field, `${field} must be a string or a number`);
-  if (text === '') throw new PayloadError(field, `${field} must not be empty`);
+  if (typeof value === 'string') {
+    text = value.trim();
+  } else if (typeof value === 'number' && Number.isFinite(value)) {
+    text = String(value);
+  } else {
+    throw new PayloadError(field, `${field} must be a string or a number`);
+  }
+  if (text === '') {
+    throw new PayloadError(field, `${field} must not be empty`);
+  }
   if (text.length > MAX_ID_LENGTH) {
     throw new PayloadError(field, `${field} must be at most ${MAX_ID_LENGTH} characters`);
   }
@@ -55,12 +67,16 @@ export function optionalId(value: unknown, field: string): string | null {
 /** A time as a number or numeric string, in seconds or milliseconds; returns epoch ms. */
 export function time(value: unknown, field: string): number {
   const result = optionalTime(value, field);
-  if (result === null) throw new PayloadError(field, `${field} is required`);
+  if (result === null) {
+    throw new PayloadError(field, `${field} is required`);
+  }
   return result;
 }
 
 export function optionalTime(value: unknown, field: string): number | null {
-  if (value === undefined || value === null || value === '') return null;
+  if (value === undefined || value === null || value === '') {
+    return null;
+  }
   const n =
     typeof value === 'number'
       ? value
@@ -71,7 +87,9 @@ export function optionalTime(value: unknown, field: string): number | null {
     throw new PayloadError(field, `${field} must be a Unix time (number or numeric string)`);
   }
   const ms = Math.round(n < SECONDS_BELOW ? n * 1000 : n);
-  if (ms <= 0 || ms > MAX_TIME_MS) throw new PayloadError(field, `${field} is out of range`);
+  if (ms <= 0 || ms > MAX_TIME_MS) {
+    throw new PayloadError(field, `${field} is out of range`);
+  }
   return ms;
 }
 
@@ -87,7 +105,9 @@ export function oneOf<T extends string>(value: unknown, field: string, allowed: 
 /** Rejects what PostgreSQL's jsonb cannot hold, so one such body never fails a batch. */
 export function assertStorable(value: unknown, maxDepth = 64): void {
   const visit = (node: unknown, depth: number, path: string): void => {
-    if (depth > maxDepth) throw new PayloadError(path, `body nests deeper than ${maxDepth} levels`);
+    if (depth > maxDepth) {
+      throw new PayloadError(path, `body nests deeper than ${maxDepth} levels`);
+    }
     if (typeof node === 'string') {
       if (!node.isWellFormed() || node.includes('\u0000')) {
         throw new PayloadError(path, `${path} holds a NUL or unpaired surrogate character`);
@@ -113,7 +133,9 @@ export function assertStorable(value: unknown, maxDepth = 64): void {
 export function parseJson(text: string): unknown {
   const value: unknown = JSON.parse(text);
   // Fast path: an unsafe integer has at least 16 digits in a row.
-  if (!/\d{16}/.test(text)) return value;
+  if (!/\d{16}/.test(text)) {
+    return value;
+  }
   const rewritten = quoteUnsafeIntegers(text);
   return rewritten === text ? value : JSON.parse(rewritten);
 }
@@ -130,12 +152,17 @@ export function quoteUnsafeIntegers(text: string): string {
     if (c === 0x22) {
       // A string, skipped whole: an escape skips the character after the backslash.
       for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) {
-        if (text.charCodeAt(i) === 0x5c) i++;
+        if (text.charCodeAt(i) === 0x5c) {
+          i++;
+        }
       }
       i++;
     } else if (c === 0x2d || isDigit(c)) {
       const start = i;
-      for (i++; i < text.length && /[\d.eE+-]/.test(text[i]); i++);
+      i++;
+      while (i < text.length && /[\d.eE+-]/.test(text[i])) {
+        i++;
+      }
       const literal = text.slice(start, i);
       if (/^-?\d{16,}$/.test(literal) && !Number.isSafeInteger(Number(literal))) {
         out += `${text.slice(copied, start)}"${literal}"`;

@@ -54,7 +54,9 @@ export class ReadYourWritesInterceptor implements NestInterceptor {
       context.getHandler(),
       context.getClass(),
     ]);
-    if (!reads) return next.handle();
+    if (!reads) {
+      return next.handle();
+    }
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();

@@ -24,7 +24,9 @@ export const writeMessages: DerivedRowsWriter = async (tx, events) => {
       eventId: BigInt(b.eventId) < BigInt(a.eventId) ? b.eventId : a.eventId,
     }),
   );
-  if (rows.length === 0) return;
+  if (rows.length === 0) {
+    return;
+  }
   const x = unnestRows(rows, {
     app_id: ['text', (r) => r.appId],
     id: ['text', (r) => r.id],

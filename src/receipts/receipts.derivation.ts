@@ -28,13 +28,17 @@ export const writeReceipts: DerivedRowsWriter = async (tx, events) => {
     (a, b) => (b.at < a.at ? b : a),
   );
   const newMessages = events.filter((e) => e.message).map((e) => [e.appId, e.message!.id]);
-  if (newMessages.length === 0 && fresh.length === 0) return;
+  if (newMessages.length === 0 && fresh.length === 0) {
+    return;
+  }
 
   await lockMessagesAndConversations(tx, [
     ...newMessages,
     ...fresh.map((r) => [r.appId, r.messageId]),
   ]);
-  if (newMessages.length > 0) await fillInMessageFields(tx, newMessages);
+  if (newMessages.length > 0) {
+    await fillInMessageFields(tx, newMessages);
+  }
   if (fresh.length > 0) {
     await insertExplicit(tx, fresh);
     await implyDeliveryOfUnknownMessages(
@@ -55,8 +59,12 @@ export const writeReceipts: DerivedRowsWriter = async (tx, events) => {
     );
     sources.push(...waiting.rows.map((r) => [r.app_id, r.message_id, r.reader]));
   }
-  if (sources.length > 0) await implyEarlier(tx, sources);
-  if (newMessages.length > 0) await implyFromLater(tx, newMessages);
+  if (sources.length > 0) {
+    await implyEarlier(tx, sources);
+  }
+  if (newMessages.length > 0) {
+    await implyFromLater(tx, newMessages);
+  }
 };
 
 /**
@@ -136,7 +144,9 @@ async function insertExplicit(tx: PoolClient, rows: Row[]): Promise<void> {
  * known messages, together with the earlier ones).
  */
 async function implyDeliveryOfUnknownMessages(tx: PoolClient, reads: Row[]): Promise<void> {
-  if (reads.length === 0) return;
+  if (reads.length === 0) {
+    return;
+  }
   await tx.query(
     `INSERT INTO receipts (app_id, message_id, reader, kind, at, implied, receiver_type, receiver, message_sender)
      SELECT r.app_id, r.message_id, r.reader, 'delivered', r.at, true, r.receiver_type, r.receiver, r.message_sender
@@ -250,7 +260,9 @@ export const writeGroupReceipts: DerivedRowsWriter = async (tx, events) => {
       };
     },
   );
-  if (rows.length === 0) return;
+  if (rows.length === 0) {
+    return;
+  }
   const x = unnestRows(rows, {
     app_id: ['text', (r) => r.appId],
     message_id: ['text', (r) => r.messageId],

@@ -106,7 +106,9 @@ async function derivationDrained(timeoutMs = 60_000): Promise<number> {
   const started = Date.now();
   for (;;) {
     const [{ n }] = await query<{ n: number }>(`SELECT count(*)::int AS n FROM derivation_queue`);
-    if (n === 0) return Date.now() - started;
+    if (n === 0) {
+      return Date.now() - started;
+    }
     check(
       Date.now() - started < timeoutMs,
       `${n} events still await derivation after ${timeoutMs} ms`,

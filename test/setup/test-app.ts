@@ -34,7 +34,9 @@ export async function resetDatabase(): Promise<void> {
       await withDb((db) => db.query(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY`));
       return;
     } catch (error) {
-      if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+      if ((error as { code?: string }).code !== '40P01' || attempt >= 5) {
+        throw error;
+      }
     }
   }
 }
