@@ -446,26 +446,45 @@
     return span;
   }
 
-  /** One lane per device; bars clipped to the range, coloured by how the session ended. */
+  /**
+   * One lane per device; a session overlapping another of the same device (current-format
+   * payloads name no device, only the platform) gets a lane of its own below, so overlaps show.
+   */
+  function timelineLanes(sessions, nowMs) {
+    const lanes = new Map();
+    const laneEnds = new Map();
+    const byStart = [...sessions].sort(
+      (a, b) => Date.parse(a.connectedAt) - Date.parse(b.connectedAt),
+    );
+    for (const s of byStart) {
+      const key = laneOf(s);
+      const ends = laneEnds.get(key) ?? [];
+      const start = Date.parse(s.connectedAt);
+      let i = ends.findIndex((end) => end <= start);
+      if (i === -1) i = ends.push(0) - 1;
+      ends[i] = s.disconnectedAt ? Date.parse(s.disconnectedAt) : nowMs;
+      laneEnds.set(key, ends);
+      lanes.set(s.sessionId, i === 0 ? key : `${key} (overlap ${i})`);
+    }
+    return lanes;
+  }
+
+  /** Bars clipped to the range, coloured by how the session ended. */
   function timeline(sessions, range, nowMs) {
-    const lanes = [...new Set(sessions.map(laneOf))].sort();
+    const laneBySession = timelineLanes(sessions, nowMs);
+    const lanes = [...new Set(laneBySession.values())].sort();
     const end = Math.min(range.endMs, nowMs);
+    const kindOf = (s) =>
+      s.disconnectedAt === null ? 'open' : s.closedBy === 'inferred' ? 'inferred' : 'event';
     const bars = (which) =>
       sessions
-        .filter(
-          (s) =>
-            (s.disconnectedAt === null
-              ? 'open'
-              : s.closedBy === 'inferred'
-                ? 'inferred'
-                : 'event') === which,
-        )
+        .filter((s) => kindOf(s) === which)
         .map((s) => ({
           x: [
             Math.max(Date.parse(s.connectedAt), range.startMs),
             Math.min(s.disconnectedAt ? Date.parse(s.disconnectedAt) : nowMs, end),
           ],
-          y: laneOf(s),
+          y: laneBySession.get(s.sessionId),
           sessionId: s.sessionId,
         }));
     const dataset = (label, which, color) => ({
