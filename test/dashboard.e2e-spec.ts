@@ -1,8 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser } from 'playwright-core';
 import { simulate, SimulateSummary } from '../scripts/simulate';
 import { ConcurrencyDto } from '../src/analytics/concurrency.dto';
 import { BusyConversationsDto } from '../src/messages/conversations.dto';
@@ -11,9 +10,16 @@ import { Page as ListPage } from '../src/common/paging';
 import { RejectedEventDto } from '../src/events/events.dto';
 import { OnlinePageDto } from '../src/connections/presence.dto';
 import { resetDatabase, startApp } from './setup/test-app';
+import {
+  canDrive,
+  collectErrors,
+  launchChromium,
+  listen,
+  loaded,
+  shown,
+  tableRows,
+} from './dashboard-browser';
 
-// Debian's Chromium, driven by playwright-core (which downloads no browser of its own).
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = path.join(__dirname, 'artifacts', 'dashboard.png');
 const API_KEY = 'dashboard-test-key';
 
@@ -27,66 +33,6 @@ interface InPage {
     formatMs(ms: number | null): string;
     charts: Record<string, { data: { datasets: { data: unknown[] }[] } }>;
   };
-}
-interface ShownElement {
-  dataset: Record<string, string>;
-  textContent: string | null;
-}
-
-async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `The dashboard test drives headless Chromium at ${CHROMIUM}, which is not installed. ` +
-        `Install it with \`apt-get install -y chromium\` (Debian/Ubuntu, as root), ` +
-        `or point CHROMIUM_PATH at a Chromium or Chrome binary.`,
-    );
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
-
-async function listen(app: NestFastifyApplication): Promise<string> {
-  await app.listen(0, '127.0.0.1');
-  return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-}
-
-/** Everything the page logs as an error or throws, CSP refusals included. */
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') {
-      errors.push(message.text());
-    }
-  });
-  return errors;
-}
-
-const loaded = (page: Page) => page.waitForSelector('body[data-refreshes]', { timeout: 20_000 });
-const shown = (page: Page, id: string) =>
-  page.$eval(`#${id}`, (e: ShownElement) => ({ value: e.dataset.value, text: e.textContent }));
-const tableRows = (page: Page, id: string) =>
-  page.$$eval(`#${id} tbody tr`, (trs) =>
-    trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
-  );
-
-// Chromium is a system package, not an npm one: `npm test` on a machine without it skips this
-// file and says why; CI (.ci/run) installs it and sets REQUIRE_CHROMIUM=1, so there it must run.
-const canDrive = existsSync(CHROMIUM) || process.env.REQUIRE_CHROMIUM === '1';
-if (!canDrive) {
-  console.warn(
-    `Skipping the dashboard browser test: no Chromium at ${CHROMIUM}. ` +
-      'Install it (`apt-get install -y chromium`) or set CHROMIUM_PATH to run it.',
-  );
 }
 
 (canDrive ? describe : describe.skip)('GET / (the dashboard)', () => {
