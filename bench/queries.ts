@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { load, LoadResult } from './load';
+import { load, LoadResult, openLoop, OpenLoopResult } from './load';
 import { Profile } from './profile';
 import { QUERY_APP, Seeded, uidOf } from './seed';
 import { Service } from './service';
@@ -22,7 +22,10 @@ export interface LatencyTiming {
 }
 
 export interface Queries {
+  /** Closed loop at the profile's presence connections. */
   presence: LoadResult | Unavailable;
+  /** Open loop at the profile's presence rate. */
+  presenceLatency: OpenLoopResult | Unavailable;
   latency: (LatencyTiming | (Unavailable & { kind: string; days: number }))[];
 }
 
@@ -39,6 +42,7 @@ export async function runQueries(
     `/users/${encodeURIComponent(uid)}/presence?appId=${QUERY_APP}`;
 
   let presence: LoadResult | Unavailable;
+  let presenceLatency: OpenLoopResult | Unavailable;
   const probe = await fetch(service.url + presencePath(uidOf(0)), { headers });
   const probeBody = await probe.text();
   if (probe.status !== 200) {
@@ -48,6 +52,7 @@ export async function runQueries(
         : `GET /users/:uid/presence answered ${probe.status}: ${probeBody.slice(0, 200)}`,
     };
     log(presence.unavailable);
+    presenceLatency = presence;
   } else {
     const random = () => uidOf(Math.floor(Math.random() * seeded.users));
     const get = (durationS: number) =>
@@ -63,6 +68,17 @@ export async function runQueries(
     log(
       `presence: ${presence.rps} req/s, p50 ${presence.p50Ms} ms, p99 ${presence.p99Ms} ms, non-2xx ${presence.non2xx}`,
     );
+    presenceLatency = await openLoop({
+      url: service.url,
+      ratePerS: profile.presenceRate,
+      durationS: profile.presenceRateS,
+      connections: profile.presenceConnections,
+      headers,
+      next: () => ({ path: presencePath(random()) }),
+    });
+    log(
+      `presence at ${profile.presenceRate}/s offered: p50 ${presenceLatency.p50Ms} ms, p90 ${presenceLatency.p90Ms} ms, p99 ${presenceLatency.p99Ms} ms, non-2xx ${presenceLatency.non2xx}, shed ${presenceLatency.shed}`,
+    );
   }
 
   const latency: Queries['latency'] = [];
@@ -77,7 +93,7 @@ export async function runQueries(
       );
     }
   }
-  return { presence, latency };
+  return { presence, presenceLatency, latency };
 }
 
 interface LatencyAnswer {

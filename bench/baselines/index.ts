@@ -8,7 +8,11 @@ import { PgbenchResult, pgbenchAvailable, runPgbench } from './pgbench';
 
 export interface Baselines {
   bare: LoadResult;
+  /** The bare server's GET /users/:uid/presence (no database): the ceiling of a read route. */
+  bareGet: LoadResult;
   pgInsert: LoadResult;
+  /** Group commit into a copy of webhook_events (same indexes and unique keys): the ack ceiling. */
+  pgBatch: LoadResult;
   pgbench: PgbenchResult | { skipped: string };
   prismaCreate: LoadResult;
 }
@@ -29,6 +33,7 @@ const RAW_COLUMNS = `
 const HTTP_BASELINES = [
   { key: 'bare', file: 'bare.ts', port: 3391 },
   { key: 'pgInsert', file: 'pg-insert.ts', port: 3392 },
+  { key: 'pgBatch', file: 'pg-batch.ts', port: 3394 },
   { key: 'prismaCreate', file: 'prisma-create.ts', port: 3393 },
 ] as const;
 
@@ -41,6 +46,7 @@ export async function runBaselines(
 ): Promise<Baselines> {
   await sql.query(`CREATE TABLE bench_pg_insert (${RAW_COLUMNS})`);
   await sql.query(`CREATE TABLE bench_pgbench (${RAW_COLUMNS})`);
+  await sql.query('CREATE TABLE bench_pg_batch (LIKE webhook_events INCLUDING ALL)');
   const results: Partial<Baselines> = {};
 
   for (const baseline of HTTP_BASELINES) {
@@ -66,12 +72,27 @@ export async function runBaselines(
       const result = await post(profile.durationS);
       log(`baseline ${baseline.key}: ${result.rps} req/s, p99 ${result.p99Ms} ms`);
       results[baseline.key] = result;
+      if (baseline.key === 'bare') {
+        const get = (durationS: number) =>
+          load({
+            url: `http://127.0.0.1:${baseline.port}`,
+            connections: profile.baselineConnections,
+            durationS,
+            setup: (request) => ({
+              ...request,
+              path: `/users/u${Math.floor(Math.random() * 1e6)}/presence`,
+            }),
+          });
+        await get(profile.warmupS);
+        results.bareGet = await get(profile.durationS);
+        log(`baseline bare GET: ${results.bareGet.rps} req/s, p99 ${results.bareGet.p99Ms} ms`);
+      }
     } finally {
       await stop(child);
     }
   }
   // The prisma baseline wrote into webhook_events: leave the service an empty table.
-  await sql.query('TRUNCATE webhook_events, bench_pg_insert, bench_pgbench');
+  await sql.query('TRUNCATE webhook_events, bench_pg_insert, bench_pgbench, bench_pg_batch');
   return results as Baselines;
 }
 
