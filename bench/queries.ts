@@ -24,6 +24,8 @@ export interface LatencyTiming {
 export interface Queries {
   /** Closed loop at the profile's presence connections. */
   presence: LoadResult | Unavailable;
+  /** The same closed loop with `Prefer: wait=0` (no read-your-writes check): what that check costs. */
+  presenceNoWait?: LoadResult;
   /** Open loop at the profile's presence rate. */
   presenceLatency: OpenLoopResult | Unavailable;
   latency: (LatencyTiming | (Unavailable & { kind: string; days: number }))[];
@@ -43,6 +45,7 @@ export async function runQueries(
 
   let presence: LoadResult | Unavailable;
   let presenceLatency: OpenLoopResult | Unavailable;
+  let presenceNoWait: LoadResult | undefined;
   const probe = await fetch(service.url + presencePath(uidOf(0)), { headers });
   const probeBody = await probe.text();
   if (probe.status !== 200) {
@@ -55,18 +58,22 @@ export async function runQueries(
     presenceLatency = presence;
   } else {
     const random = () => uidOf(Math.floor(Math.random() * seeded.users));
-    const get = (durationS: number) =>
+    const get = (durationS: number, extra: Record<string, string> = {}) =>
       load({
         url: service.url,
         connections: profile.presenceConnections,
         durationS,
-        headers,
+        headers: { ...headers, ...extra },
         setup: (request) => ({ ...request, path: presencePath(random()) }),
       });
     await get(profile.warmupS);
     presence = await get(profile.presenceDurationS);
     log(
       `presence: ${presence.rps} req/s, p50 ${presence.p50Ms} ms, p99 ${presence.p99Ms} ms, non-2xx ${presence.non2xx}`,
+    );
+    presenceNoWait = await get(profile.presenceDurationS, { prefer: 'wait=0' });
+    log(
+      `presence with Prefer: wait=0: ${presenceNoWait.rps} req/s, p50 ${presenceNoWait.p50Ms} ms, p99 ${presenceNoWait.p99Ms} ms`,
     );
     presenceLatency = await openLoop({
       url: service.url,
@@ -93,7 +100,7 @@ export async function runQueries(
       );
     }
   }
-  return { presence, presenceLatency, latency };
+  return { presence, presenceNoWait, presenceLatency, latency };
 }
 
 interface LatencyAnswer {

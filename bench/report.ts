@@ -249,6 +249,13 @@ export function render(r: Results): string {
         ? ['service: GET presence', '–', q.presence.unavailable, ...blank]
         : loadRow('service: GET presence', q.presence, { bare: b?.bareGet.rps }),
     );
+    if (q.presenceNoWait) {
+      rows.push(
+        loadRow('service: GET presence, Prefer: wait=0', q.presenceNoWait, {
+          bare: b?.bareGet.rps,
+        }),
+      );
+    }
   }
   lines.push(table(rows), '');
 
