@@ -3,7 +3,11 @@ import { Client } from 'pg';
 import { Baselines } from './baselines';
 import { load, LoadResult, openLoop, OpenLoopResult } from './load';
 import { BENCH_APP, Expectation, Payloads } from './payloads';
-import { sampleRss } from './processes';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DATA_DIR } from './cluster';
+import { cpuSeconds, sampleRss, treeCpuSeconds } from './processes';
 import { Profile } from './profile';
 import { Service } from './service';
 
@@ -65,9 +69,26 @@ export interface Drain {
   eventsPerS: number | null;
 }
 
+/** Where the burst's CPU went: core-seconds used during it, and per 1,000 acks. */
+export interface CpuSplit {
+  seconds: number;
+  acks: number;
+  /** The service's Node process (acks and the derivation running beside them). */
+  serviceCoreS: number;
+  /** PostgreSQL: the postmaster and its backends. */
+  postgresCoreS: number;
+  /** This process: the load generator. */
+  loadGeneratorCoreS: number;
+  /** Core-seconds the machine had in that time (cores × seconds), shared with anything else running. */
+  machineCoreS: number;
+  serviceMsPerAck: number;
+  postgresMsPerAck: number;
+}
+
 export interface Ingest {
   /** Closed loop at burstConnections for burstS: the ack throughput. */
   burst: LoadResult;
+  burstCpu: CpuSplit;
   /** Open loop at the profile's ackRate: ack latency. */
   ackLatency: OpenLoopResult;
   sustained: Sustained;
@@ -141,6 +162,7 @@ export async function runIngest(
   const rss = sampleRss(service.child.pid);
   let memory: { peakMb: number; samples: number };
   let burst: LoadResult;
+  let burstCpu: CpuSplit;
   let ackLatency: OpenLoopResult;
   let sustained: Sustained;
   let drained: Drain;
@@ -191,7 +213,9 @@ export async function runIngest(
 
     // Burst: acks at full speed in a closed loop, then how long derivation takes to catch up.
     await sql.query('CHECKPOINT');
+    const cpu = startCpuSplit(service.child.pid);
     burst = await post(profile.burstConnections, profile.burstS);
+    burstCpu = cpu.stop(burst.ok);
     const atEnd = await derivationStatus(sql);
     const seconds = await drain();
     drained = {
@@ -211,8 +235,12 @@ export async function runIngest(
   log(
     `exactly-once: sent ${correctness.sent}, acked ${correctness.acked}, stored ${correctness.stored}, missing ${correctness.missing}, duplicated ${correctness.duplicated}, derived missing ${correctness.derivedMissing} (backlog ${correctness.backlogAtCheck}, failed ${correctness.derivationFailed})`,
   );
+  log(
+    `burst CPU: service ${burstCpu.serviceCoreS} core-s (${burstCpu.serviceMsPerAck} ms/ack), PostgreSQL ${burstCpu.postgresCoreS} core-s (${burstCpu.postgresMsPerAck} ms/ack), load generator ${burstCpu.loadGeneratorCoreS} core-s, of ${burstCpu.machineCoreS} core-s`,
+  );
   return {
     burst,
+    burstCpu,
     ackLatency,
     sustained,
     drain: drained,
@@ -278,6 +306,39 @@ async function sustain(
     verdict:
       failures.length === 0 ? `lag < ${profile.sustainedLagS} s throughout` : failures.join(', '),
     drainedS: null,
+  };
+}
+
+function startCpuSplit(servicePid: number): { stop(acks: number): CpuSplit } {
+  const postmaster = Number(
+    fs.readFileSync(path.join(DATA_DIR, 'postmaster.pid'), 'utf8').split('\n')[0],
+  );
+  const read = () => ({
+    at: performance.now(),
+    service: cpuSeconds(servicePid),
+    postgres: treeCpuSeconds(postmaster),
+    self: process.cpuUsage(),
+  });
+  const before = read();
+  return {
+    stop(acks) {
+      const after = read();
+      const self = process.cpuUsage(before.self);
+      const seconds = (after.at - before.at) / 1000;
+      const r2 = (x: number) => Math.round(x * 100) / 100;
+      const serviceCoreS = r2(after.service - before.service);
+      const postgresCoreS = r2(after.postgres - before.postgres);
+      return {
+        seconds: r2(seconds),
+        acks,
+        serviceCoreS,
+        postgresCoreS,
+        loadGeneratorCoreS: r2((self.user + self.system) / 1e6),
+        machineCoreS: r2(seconds * os.cpus().length),
+        serviceMsPerAck: Math.round((serviceCoreS / Math.max(acks, 1)) * 1e6) / 1000,
+        postgresMsPerAck: Math.round((postgresCoreS / Math.max(acks, 1)) * 1e6) / 1000,
+      };
+    },
   };
 }
 

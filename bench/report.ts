@@ -316,6 +316,11 @@ export function render(r: Results): string {
     const c = r.ingest.correctness;
     lines.push(
       `after the ${d.burstS} s burst: backlog ${d.backlogAtEnd} events (oldest ${d.lagAtEndS} s), drained in ${d.seconds === null ? `more than ${r.profile.drainTimeoutS}` : d.seconds} s${d.eventsPerS ? ` (${d.eventsPerS} events/s)` : ''}`,
+      ...(r.ingest.burstCpu
+        ? [
+            `CPU during the burst (${r.ingest.burstCpu.seconds} s, ${r.ingest.burstCpu.machineCoreS} core-s on the machine): service ${r.ingest.burstCpu.serviceCoreS} core-s = ${r.ingest.burstCpu.serviceMsPerAck} ms per ack, PostgreSQL ${r.ingest.burstCpu.postgresCoreS} core-s = ${r.ingest.burstCpu.postgresMsPerAck} ms per ack, load generator ${r.ingest.burstCpu.loadGeneratorCoreS} core-s`,
+          ]
+        : []),
       `service peak RSS during ingest: ${r.ingest.peakRssMb} MB (${r.ingest.rssSamples} samples)`,
       `exactly-once: sent ${c.sent}, acked ${c.acked}, stored ${c.stored}, missing ${c.missing}, duplicated ${c.duplicated}, derived rows missing ${c.derivedMissing} (checked with backlog ${c.backlogAtCheck === 0 ? 'drained' : 'NOT drained'}; ${c.derivationFailed} derivation failures), acked as duplicate ${c.ackedAsDuplicate}`,
       '',
