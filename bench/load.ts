@@ -77,6 +77,13 @@ export interface OpenLoopResult {
   p90Ms: number;
   p99Ms: number;
   maxMs: number;
+  /**
+   * p99 from the moment this process sent the request instead: when it is far below p99Ms, the
+   * load generator itself ran late (e.g. descheduled on a busy machine), not only the target.
+   */
+  p99FromSendMs: number;
+  /** Largest delay between a request's scheduled time and its sending. */
+  maxSendDelayMs: number;
   ok: number;
   non2xx: number;
   errors: number;
@@ -120,6 +127,8 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const maxOutstanding = options.maxOutstanding ?? Math.max(1000, options.ratePerS * 5);
   const latencies: number[] = [];
+  const fromSend: number[] = [];
+  let maxSendDelay = 0;
   const counts = { sent: 0, ok: 0, non2xx: 0, errors: 0, shed: 0, outstanding: 0 };
   let allAnswered: () => void = () => undefined;
   const answered = () => {
@@ -128,6 +137,8 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   };
 
   const send = (dueAt: number) => {
+    const sentAt = performance.now();
+    maxSendDelay = Math.max(maxSendDelay, sentAt - dueAt);
     const request = options.next();
     const headers: Record<string, string | number> = { ...options.headers };
     if (request.body !== undefined) headers['content-length'] = Buffer.byteLength(request.body);
@@ -158,7 +169,9 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) {
             counts.ok++;
-            latencies.push(performance.now() - dueAt);
+            const now = performance.now();
+            latencies.push(now - dueAt);
+            fromSend.push(now - sentAt);
           } else {
             counts.non2xx++;
           }
@@ -205,6 +218,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   const scheduledS = stoppedEarlyS ?? options.durationS;
   agent.destroy();
   latencies.sort((a, b) => a - b);
+  fromSend.sort((a, b) => a - b);
   const ms = (p: number) => Math.round(percentile(latencies, p) * 100) / 100;
   return {
     offeredRps: options.ratePerS,
@@ -216,6 +230,8 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     p90Ms: ms(0.9),
     p99Ms: ms(0.99),
     maxMs: latencies.length ? Math.round((latencies.at(-1) ?? 0) * 100) / 100 : NaN,
+    p99FromSendMs: Math.round(percentile(fromSend, 0.99) * 100) / 100,
+    maxSendDelayMs: Math.round(maxSendDelay * 100) / 100,
     ok: counts.ok,
     non2xx: counts.non2xx,
     errors: counts.errors,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Client } from 'pg';
-import { load, LoadResult } from '../load';
+import { load, LoadResult, openLoop, OpenLoopResult } from '../load';
 import { Payloads } from '../payloads';
 import { listening, startTs, stop } from '../processes';
 import { Profile } from '../profile';
@@ -10,6 +10,11 @@ export interface Baselines {
   bare: LoadResult;
   /** The bare server's GET /users/:uid/presence (no database): the ceiling of a read route. */
   bareGet: LoadResult;
+  /**
+   * The same bare GET at the presence rate in an open loop: the p99 floor this machine gives any
+   * Node server right now (on shared cores, scheduling alone can cost tens of ms).
+   */
+  bareGetOpen: OpenLoopResult;
   pgInsert: LoadResult;
   /** Group commit into a copy of webhook_events (same indexes and unique keys): the ack ceiling. */
   pgBatch: LoadResult;
@@ -86,6 +91,16 @@ export async function runBaselines(
         await get(profile.warmupS);
         results.bareGet = await get(profile.durationS);
         log(`baseline bare GET: ${results.bareGet.rps} req/s, p99 ${results.bareGet.p99Ms} ms`);
+        results.bareGetOpen = await openLoop({
+          url: `http://127.0.0.1:${baseline.port}`,
+          ratePerS: profile.presenceRate,
+          durationS: profile.presenceRateS,
+          connections: profile.presenceConnections,
+          next: () => ({ path: `/users/u${Math.floor(Math.random() * 1e6)}/presence` }),
+        });
+        log(
+          `baseline bare GET at ${profile.presenceRate}/s offered: p50 ${results.bareGetOpen.p50Ms} ms, p99 ${results.bareGetOpen.p99Ms} ms`,
+        );
       }
     } finally {
       await stop(child);
