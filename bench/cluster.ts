@@ -4,7 +4,7 @@ import * as embedded from '../src/db/embedded-postgres';
 import { applyMigrations } from '../src/db/database';
 import { ROOT } from './processes';
 
-const DATA_DIR = path.join(ROOT, '.data', 'bench-postgres');
+export const DATA_DIR = path.join(ROOT, '.data', 'bench-postgres');
 const PORT = 54359;
 export const DATABASE = 'bench';
 

@@ -124,3 +124,31 @@ export function sampleRss(
     },
   };
 }
+
+/** CPU seconds (user + system) a process has used so far, from /proc; NaN if it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds used so far by a process and its live children (e.g. a postmaster's backends). */
+export function treeCpuSeconds(pid: number): number {
+  let total = cpuSeconds(pid);
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) total += cpuSeconds(Number(entry)) || 0;
+    } catch {
+      // Exited while being read.
+    }
+  }
+  return total;
+}

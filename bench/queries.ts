@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { load, LoadResult } from './load';
+import { load, LoadResult, openLoop, OpenLoopResult } from './load';
 import { Profile } from './profile';
 import { QUERY_APP, Seeded, uidOf } from './seed';
 import { Service } from './service';
@@ -22,7 +22,12 @@ export interface LatencyTiming {
 }
 
 export interface Queries {
+  /** Closed loop at the profile's presence connections. */
   presence: LoadResult | Unavailable;
+  /** The same closed loop with `Prefer: wait=0` (no read-your-writes check): what that check costs. */
+  presenceNoWait?: LoadResult;
+  /** Open loop at the profile's presence rate. */
+  presenceLatency: OpenLoopResult | Unavailable;
   latency: (LatencyTiming | (Unavailable & { kind: string; days: number }))[];
 }
 
@@ -39,6 +44,8 @@ export async function runQueries(
     `/users/${encodeURIComponent(uid)}/presence?appId=${QUERY_APP}`;
 
   let presence: LoadResult | Unavailable;
+  let presenceLatency: OpenLoopResult | Unavailable;
+  let presenceNoWait: LoadResult | undefined;
   const probe = await fetch(service.url + presencePath(uidOf(0)), { headers });
   const probeBody = await probe.text();
   if (probe.status !== 200) {
@@ -48,20 +55,36 @@ export async function runQueries(
         : `GET /users/:uid/presence answered ${probe.status}: ${probeBody.slice(0, 200)}`,
     };
     log(presence.unavailable);
+    presenceLatency = presence;
   } else {
     const random = () => uidOf(Math.floor(Math.random() * seeded.users));
-    const get = (durationS: number) =>
+    const get = (durationS: number, extra: Record<string, string> = {}) =>
       load({
         url: service.url,
         connections: profile.presenceConnections,
         durationS,
-        headers,
+        headers: { ...headers, ...extra },
         setup: (request) => ({ ...request, path: presencePath(random()) }),
       });
     await get(profile.warmupS);
     presence = await get(profile.presenceDurationS);
     log(
       `presence: ${presence.rps} req/s, p50 ${presence.p50Ms} ms, p99 ${presence.p99Ms} ms, non-2xx ${presence.non2xx}`,
+    );
+    presenceNoWait = await get(profile.presenceDurationS, { prefer: 'wait=0' });
+    log(
+      `presence with Prefer: wait=0: ${presenceNoWait.rps} req/s, p50 ${presenceNoWait.p50Ms} ms, p99 ${presenceNoWait.p99Ms} ms`,
+    );
+    presenceLatency = await openLoop({
+      url: service.url,
+      ratePerS: profile.presenceRate,
+      durationS: profile.presenceRateS,
+      connections: profile.presenceConnections,
+      headers,
+      next: () => ({ path: presencePath(random()) }),
+    });
+    log(
+      `presence at ${profile.presenceRate}/s offered: p50 ${presenceLatency.p50Ms} ms, p90 ${presenceLatency.p90Ms} ms, p99 ${presenceLatency.p99Ms} ms, non-2xx ${presenceLatency.non2xx}, shed ${presenceLatency.shed}`,
     );
   }
 
@@ -77,7 +100,7 @@ export async function runQueries(
       );
     }
   }
-  return { presence, latency };
+  return { presence, presenceNoWait, presenceLatency, latency };
 }
 
 interface LatencyAnswer {

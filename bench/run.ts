@@ -1,4 +1,4 @@
-// npm run bench [-- --quick]: builds the service, starts a private PostgreSQL,
+// npm run bench [-- --quick] [-- --cpu-prof]: builds the service, starts a private PostgreSQL,
 // measures the baselines, the service's ingest and its queries, prints one table and writes
 // bench/results/latest.json. Everything it starts, it stops, also on failure and Ctrl-C.
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { profileFrom } from './profile';
 import { runQueries } from './queries';
 import { goals, machine, render, Results, write } from './report';
 import { seed } from './seed';
-import { startService } from './service';
+import { CPU_PROFILE_DIR, startService } from './service';
 
 const started = Date.now();
 const log = (line: string) =>
@@ -36,9 +36,13 @@ async function main(): Promise<Results> {
 
     results.baselines = await runBaselines(cluster.sql, cluster.url, profile, log);
 
-    const service = await startService(main, cluster.url);
+    // --cpu-prof: the service writes a V8 CPU profile of the whole run when it exits.
+    const cpuProfile = process.argv.includes('--cpu-prof');
+    const service = await startService(main, cluster.url, cpuProfile);
+    if (cpuProfile)
+      log(`service CPU profile goes to ${path.relative(process.cwd(), CPU_PROFILE_DIR)}`);
     try {
-      results.ingest = await runIngest(cluster.sql, service, profile, log);
+      results.ingest = await runIngest(cluster.sql, service, profile, results.baselines, log);
       log(`seeding ${profile.users} users and ${profile.receipts} receipts`);
       results.seeded = await seed(cluster.sql, cluster.url, profile, log);
       results.queries = await runQueries(cluster.sql, service, results.seeded, profile, log);

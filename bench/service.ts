@@ -1,4 +1,5 @@
-import { Child, listening, start } from './processes';
+import path from 'node:path';
+import { Child, listening, LOG_DIR, start } from './processes';
 
 export interface Service {
   child: Child;
@@ -9,6 +10,7 @@ export interface Service {
 }
 
 const PORT = 3390;
+export const CPU_PROFILE_DIR = path.join(LOG_DIR, 'cpu-profile');
 const USER = 'bench';
 const PASSWORD = 'bench-webhook-secret';
 const API_KEY = 'bench-api-key';
@@ -18,8 +20,13 @@ const API_KEY = 'bench-api-key';
  * the webhook, an API key on queries, warn-level logs. Tuning variables such as DB_POOL_SIZE or
  * INGEST_MAX_BATCH pass through from the environment the bench runs in.
  */
-export async function startService(main: string, databaseUrl: string): Promise<Service> {
-  const child = start('service', process.execPath, [main], {
+export async function startService(
+  main: string,
+  databaseUrl: string,
+  cpuProfile = false,
+): Promise<Service> {
+  const profiling = cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : [];
+  const child = start('service', process.execPath, [...profiling, main], {
     PORT: String(PORT),
     HOST: '127.0.0.1',
     DATABASE_URL: databaseUrl,

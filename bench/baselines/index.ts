@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Client } from 'pg';
-import { load, LoadResult } from '../load';
+import { load, LoadResult, openLoop, OpenLoopResult } from '../load';
 import { Payloads } from '../payloads';
 import { listening, startTs, stop } from '../processes';
 import { Profile } from '../profile';
@@ -8,7 +8,16 @@ import { PgbenchResult, pgbenchAvailable, runPgbench } from './pgbench';
 
 export interface Baselines {
   bare: LoadResult;
+  /** The bare server's GET /users/:uid/presence (no database): the ceiling of a read route. */
+  bareGet: LoadResult;
+  /**
+   * The same bare GET at the presence rate in an open loop: the p99 floor this machine gives any
+   * Node server right now (on shared cores, scheduling alone can cost tens of ms).
+   */
+  bareGetOpen: OpenLoopResult;
   pgInsert: LoadResult;
+  /** Group commit into a copy of webhook_events (same indexes and unique keys): the ack ceiling. */
+  pgBatch: LoadResult;
   pgbench: PgbenchResult | { skipped: string };
   prismaCreate: LoadResult;
 }
@@ -29,6 +38,7 @@ const RAW_COLUMNS = `
 const HTTP_BASELINES = [
   { key: 'bare', file: 'bare.ts', port: 3391 },
   { key: 'pgInsert', file: 'pg-insert.ts', port: 3392 },
+  { key: 'pgBatch', file: 'pg-batch.ts', port: 3394 },
   { key: 'prismaCreate', file: 'prisma-create.ts', port: 3393 },
 ] as const;
 
@@ -41,6 +51,7 @@ export async function runBaselines(
 ): Promise<Baselines> {
   await sql.query(`CREATE TABLE bench_pg_insert (${RAW_COLUMNS})`);
   await sql.query(`CREATE TABLE bench_pgbench (${RAW_COLUMNS})`);
+  await sql.query('CREATE TABLE bench_pg_batch (LIKE webhook_events INCLUDING ALL)');
   const results: Partial<Baselines> = {};
 
   for (const baseline of HTTP_BASELINES) {
@@ -68,12 +79,37 @@ export async function runBaselines(
       const result = await post(profile.durationS);
       log(`baseline ${baseline.key}: ${result.rps} req/s, p99 ${result.p99Ms} ms`);
       results[baseline.key] = result;
+      if (baseline.key === 'bare') {
+        const get = (durationS: number) =>
+          load({
+            url: `http://127.0.0.1:${baseline.port}`,
+            connections: profile.baselineConnections,
+            durationS,
+            setup: (request) => ({
+              ...request,
+              path: `/users/u${Math.floor(Math.random() * 1e6)}/presence`,
+            }),
+          });
+        await get(profile.warmupS);
+        results.bareGet = await get(profile.durationS);
+        log(`baseline bare GET: ${results.bareGet.rps} req/s, p99 ${results.bareGet.p99Ms} ms`);
+        results.bareGetOpen = await openLoop({
+          url: `http://127.0.0.1:${baseline.port}`,
+          ratePerS: profile.presenceRate,
+          durationS: profile.presenceRateS,
+          connections: profile.presenceConnections,
+          next: () => ({ path: `/users/u${Math.floor(Math.random() * 1e6)}/presence` }),
+        });
+        log(
+          `baseline bare GET at ${profile.presenceRate}/s offered: p50 ${results.bareGetOpen.p50Ms} ms, p99 ${results.bareGetOpen.p99Ms} ms`,
+        );
+      }
     } finally {
       await stop(child);
     }
   }
   // The prisma baseline wrote into webhook_events: leave the service an empty table.
-  await sql.query('TRUNCATE webhook_events, bench_pg_insert, bench_pgbench');
+  await sql.query('TRUNCATE webhook_events, bench_pg_insert, bench_pgbench, bench_pg_batch');
   return results as Baselines;
 }
 

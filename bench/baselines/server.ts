@@ -15,6 +15,7 @@ export interface Received {
 export async function serveBaseline(
   handle: (received: Received) => Promise<unknown>,
   close: () => Promise<void> = () => Promise.resolve(),
+  routes: (app: FastifyInstance) => unknown = () => undefined,
 ): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) =>
@@ -25,6 +26,7 @@ export async function serveBaseline(
     const event = JSON.parse(raw.toString('utf8')) as Received['event'];
     return handle({ event, raw, sha256: createHash('sha256').update(raw).digest() });
   });
+  routes(app);
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
   process.once('SIGTERM', () => {
     void app
