@@ -120,9 +120,13 @@ export async function runIngest(
   const acked: Acked = { indexes: [], asDuplicate: 0 };
   const headers = { 'content-type': 'application/json', authorization: service.webhookAuth };
   const ack = (status: number, body: string, index: number) => {
-    if (status !== 200) return;
+    if (status !== 200) {
+      return;
+    }
     acked.indexes.push(index);
-    if (body.includes('"duplicate":true')) acked.asDuplicate++;
+    if (body.includes('"duplicate":true')) {
+      acked.asDuplicate++;
+    }
   };
   const post = (connections: number, durationS: number) =>
     load({
@@ -266,12 +270,16 @@ async function sustain(
   let busy = false;
   let over = false;
   const timer = setInterval(() => {
-    if (busy) return;
+    if (busy) {
+      return;
+    }
     busy = true;
     void derivationStatus(sql)
       .then((s) => {
         samples.push(s);
-        if (s.lagS >= profile.sustainedLagS) over = true;
+        if (s.lagS >= profile.sustainedLagS) {
+          over = true;
+        }
       })
       .finally(() => (busy = false));
   }, 1000);
@@ -291,8 +299,12 @@ async function sustain(
       `lag ${maxLagS} s ≥ ${profile.sustainedLagS} s${run.stoppedEarlyS !== undefined ? ` after ${run.stoppedEarlyS} s` : ''}`,
     );
   }
-  if (run.non2xx + run.errors > 0) failures.push(`${run.non2xx + run.errors} failed requests`);
-  if (run.shed > 0) failures.push(`${run.shed} requests shed (acks fell behind)`);
+  if (run.non2xx + run.errors > 0) {
+    failures.push(`${run.non2xx + run.errors} failed requests`);
+  }
+  if (run.shed > 0) {
+    failures.push(`${run.shed} requests shed (acks fell behind)`);
+  }
   if (run.stoppedEarlyS === undefined && run.ok < run.sent * 0.99) {
     failures.push(`only ${run.ok} of ${run.sent} acked`);
   }
@@ -357,8 +369,12 @@ export async function waitForDrain(sql: Client, timeoutS: number): Promise<boole
   const deadline = Date.now() + timeoutS * 1000;
   for (;;) {
     const { backlog } = await derivationStatus(sql);
-    if (backlog === 0) return true;
-    if (Date.now() > deadline) return false;
+    if (backlog === 0) {
+      return true;
+    }
+    if (Date.now() > deadline) {
+      return false;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -383,7 +399,9 @@ async function checkExactlyOnce(
   for (const index of acked.indexes) {
     const payload = payloads.at(index);
     sha256.push(createHash('sha256').update(payload.body).digest('hex'));
-    if (payload.expect) expectations.push(payload.expect);
+    if (payload.expect) {
+      expectations.push(payload.expect);
+    }
   }
   await sql.query('CREATE TEMP TABLE acked (sha256 bytea NOT NULL)');
   await sql.query('CREATE TEMP TABLE acked_rows (tbl text, id text, reader text, kind text)');
@@ -444,5 +462,7 @@ async function checkExactlyOnce(
 }
 
 function* chunks<T>(items: T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+  for (let i = 0; i < items.length; i += size) {
+    yield items.slice(i, i + size);
+  }
 }

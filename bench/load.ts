@@ -133,7 +133,9 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   let allAnswered: () => void = () => undefined;
   const answered = () => {
     counts.outstanding--;
-    if (counts.outstanding === 0) allAnswered();
+    if (counts.outstanding === 0) {
+      allAnswered();
+    }
   };
 
   const send = (dueAt: number) => {
@@ -141,12 +143,16 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     maxSendDelay = Math.max(maxSendDelay, sentAt - dueAt);
     const request = options.next();
     const headers: Record<string, string | number> = { ...options.headers };
-    if (request.body !== undefined) headers['content-length'] = Buffer.byteLength(request.body);
+    if (request.body !== undefined) {
+      headers['content-length'] = Buffer.byteLength(request.body);
+    }
     counts.sent++;
     counts.outstanding++;
     let done = false;
     const failed = () => {
-      if (done) return;
+      if (done) {
+        return;
+      }
       done = true;
       counts.errors++;
       answered();
@@ -164,7 +170,9 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
-          if (done) return;
+          if (done) {
+            return;
+          }
           done = true;
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) {
@@ -199,12 +207,18 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
         return resolve();
       }
       while (scheduled < total && start + scheduled * interval <= now) {
-        if (counts.outstanding >= maxOutstanding) counts.shed++;
-        else send(start + scheduled * interval);
+        if (counts.outstanding >= maxOutstanding) {
+          counts.shed++;
+        } else {
+          send(start + scheduled * interval);
+        }
         scheduled++;
       }
-      if (scheduled >= total) resolve();
-      else setTimeout(tick, Math.max(0, Math.min(1, start + scheduled * interval - now)));
+      if (scheduled >= total) {
+        resolve();
+      } else {
+        setTimeout(tick, Math.max(0, Math.min(1, start + scheduled * interval - now)));
+      }
     };
     tick();
   });

@@ -141,11 +141,15 @@ export function cpuSeconds(pid: number): number {
 export function treeCpuSeconds(pid: number): number {
   let total = cpuSeconds(pid);
   for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) total += cpuSeconds(Number(entry)) || 0;
+      if (ppid === pid) {
+        total += cpuSeconds(Number(entry)) || 0;
+      }
     } catch {
       // Exited while being read.
     }

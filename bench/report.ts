@@ -287,8 +287,12 @@ export function render(r: Results): string {
     String(o.non2xx + o.errors),
     String(o.shed),
   ];
-  if (b?.bareGetOpen) openRows.push(openRow('baseline: bare Fastify GET', b.bareGetOpen));
-  if (r.ingest) openRows.push(openRow('service: POST /webhooks', r.ingest.ackLatency));
+  if (b?.bareGetOpen) {
+    openRows.push(openRow('baseline: bare Fastify GET', b.bareGetOpen));
+  }
+  if (r.ingest) {
+    openRows.push(openRow('service: POST /webhooks', r.ingest.ackLatency));
+  }
   if (q && !('unavailable' in q.presenceLatency)) {
     openRows.push(openRow('service: GET presence', q.presenceLatency));
   }
@@ -384,7 +388,9 @@ export function render(r: Results): string {
       `(quick profile: smaller data, ${r.profile.durationS} s baselines, ${r.profile.burstS} s burst, ${r.profile.sustainedS} s sustained steps; the SPEC figures are from the full profile)`,
     );
   }
-  if (r.error) lines.push('', `RUN FAILED: ${r.error}`);
+  if (r.error) {
+    lines.push('', `RUN FAILED: ${r.error}`);
+  }
   return lines.join('\n');
 }
 

@@ -39,8 +39,9 @@ async function main(): Promise<Results> {
     // --cpu-prof: the service writes a V8 CPU profile of the whole run when it exits.
     const cpuProfile = process.argv.includes('--cpu-prof');
     const service = await startService(main, cluster.url, cpuProfile);
-    if (cpuProfile)
+    if (cpuProfile) {
       log(`service CPU profile goes to ${path.relative(process.cwd(), CPU_PROFILE_DIR)}`);
+    }
     try {
       results.ingest = await runIngest(cluster.sql, service, profile, results.baselines, log);
       log(`seeding ${profile.users} users and ${profile.receipts} receipts`);

@@ -29,8 +29,11 @@ let timer: NodeJS.Timeout | undefined;
 function submit(row: Row): Promise<{ eventId: string | null; duplicate: boolean }> {
   return new Promise((resolve, reject) => {
     waiting.push({ row, resolve, reject });
-    if (waiting.length >= BATCH_MAX) flush();
-    else timer ??= setTimeout(flush, BATCH_WAIT_MS);
+    if (waiting.length >= BATCH_MAX) {
+      flush();
+    } else {
+      timer ??= setTimeout(flush, BATCH_WAIT_MS);
+    }
   });
 }
 
@@ -39,7 +42,9 @@ function flush(): void {
   timer = undefined;
   const batch = waiting;
   waiting = [];
-  if (batch.length === 0) return;
+  if (batch.length === 0) {
+    return;
+  }
   const rows = batch.map((w) => w.row);
   pool
     .query<{ id: string; h: string }>(
