@@ -3,7 +3,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import * as embedded from '../src/db/embedded-postgres';
 import { afterMessage } from './factories';
-import { startApp } from './setup/test-app';
+import { startApp, waitForDerivation } from './setup/test-app';
 import { ROOT, createTestDatabase } from './setup/test-database';
 import { post } from './setup/http';
 
@@ -59,6 +59,7 @@ describe('database outage', () => {
 
     const db = new Client({ connectionString: url });
     await db.connect();
+    await waitForDerivation(db);
     const stored = await db.query<{ id: string }>(`SELECT id FROM messages ORDER BY sent_at, id`);
     await db.end();
     expect(stored.rows.map((r) => r.id).sort()).toEqual(['after', 'before', 'during']);
