@@ -244,8 +244,8 @@ export class PresenceService {
     }
     const rows = await this.prisma.$queryRaw<SessionRow[]>`
       SELECT s.app_id, s.uid, ${SESSION_COLUMNS}, s.connected_at
-        FROM unnest(${users.map((u) => u[0])}::text[], ${users.map((u) => u[1])}::text[]) AS x(a, u)
-        JOIN sessions s ON s.app_id = x.a AND s.uid = x.u
+        FROM unnest(${users.map((u) => u[0])}::text[], ${users.map((u) => u[1])}::text[]) AS x(app_id, uid)
+        JOIN sessions s ON s.app_id = x.app_id AND s.uid = x.uid
        WHERE s.disconnected_at IS NULL
        ORDER BY s.app_id, s.uid, s.connected_at, s.session_key`;
     for (const r of rows) {

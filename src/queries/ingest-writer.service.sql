@@ -2,8 +2,10 @@
 
 -- insertEvents
 SELECT id, app_id, encode(body_sha256, 'hex') AS h, natural_key FROM webhook_events w
-WHERE (app_id, body_sha256) IN (SELECT a, decode(h, 'hex') FROM unnest($1::text[], $2::text[]) AS x(a, h))
-   OR (app_id, natural_key) IN (SELECT a, k FROM unnest($1::text[], $3::text[]) AS x(a, k));
+WHERE (app_id, body_sha256) IN (SELECT app_id, decode(sha256_hex, 'hex')
+                                   FROM unnest($1::text[], $2::text[]) AS x(app_id, sha256_hex))
+   OR (app_id, natural_key) IN (SELECT app_id, natural_key
+                                  FROM unnest($1::text[], $3::text[]) AS x(app_id, natural_key));
 
 -- insertEvents
 WITH inserted AS (

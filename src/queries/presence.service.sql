@@ -49,8 +49,8 @@ SELECT count(*) AS count FROM presence p WHERE p.status = 'online';
 -- PresenceService.openSessions
 
 SELECT s.app_id, s.uid, s.session_key, s.device_id, s.platform, s.user_agent, s.sdk_version, s.api_version, s.origin, s.opened_by, s.connected_at
-  FROM unnest($1::text[], $2::text[]) AS x(a, u)
-  JOIN sessions s ON s.app_id = x.a AND s.uid = x.u
+  FROM unnest($1::text[], $2::text[]) AS x(app_id, uid)
+  JOIN sessions s ON s.app_id = x.app_id AND s.uid = x.uid
  WHERE s.disconnected_at IS NULL
  ORDER BY s.app_id, s.uid, s.connected_at, s.session_key;
 
