@@ -169,6 +169,8 @@ describe('the SQL record (src/queries/)', () => {
         '/events?appId=sql&limit=5',
         `/events?appId=sql&trigger=message_sent&uid=sim-amara&${window}`,
         '/events/rejected?appId=sql',
+        '/apps',
+        '/apps?appId=sql',
         `/analytics/read-latency?appId=sql&${window}`,
         `/analytics/read-latency?appId=sql&${window}&interval=hour&receiverType=group`,
         `/analytics/delivery-latency?appId=sql&${window}&reader=sim-amara`,

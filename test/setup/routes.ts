@@ -61,6 +61,7 @@ const LATENCY_PARAMS = [
 
 /** The query parameters of each query route; a route not listed gets COMMON_PARAMS. */
 export const QUERY_PARAMS: Record<string, string[]> = {
+  '/apps': ['appId'],
   '/events': ['appId', 'limit', 'cursor', 'trigger', 'uid', 'from', 'to'],
   '/events/rejected': ['appId', 'limit', 'cursor'],
   '/users/:uid/presence': ['appId'],
