@@ -68,6 +68,7 @@ export const QUERY_PARAMS: Record<string, string[]> = {
   '/users/:uid/sessions': ['appId', 'limit', 'cursor', 'from', 'to'],
   '/presence/online': ['appId', 'limit', 'cursor'],
   '/messages/:id': ['appId'],
+  '/conversations/:id/messages': ['appId', 'limit', 'cursor', 'from', 'to'],
   '/messages/:id/receipts': ['appId'],
   '/analytics/read-latency': LATENCY_PARAMS,
   '/analytics/delivery-latency': LATENCY_PARAMS,
