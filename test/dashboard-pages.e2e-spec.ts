@@ -3,7 +3,13 @@ import path from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Browser, Page } from 'playwright-core';
 import { simulate } from '../scripts/simulate';
-import { BusyConversationsDto } from '../src/messages/conversations.dto';
+import {
+  BusyConversationsDto,
+  ConversationMessageDto,
+  ConversationMessagesPageDto,
+} from '../src/messages/conversations.dto';
+import { AppsDto } from '../src/events/events.dto';
+import { afterMessage } from './factories';
 import { LatencyReportDto } from '../src/receipts/latency.dto';
 import { Page as ListPage } from '../src/common/paging';
 import { StoredEventDto } from '../src/events/events.dto';
@@ -278,6 +284,47 @@ function messageIds(value: unknown): string[] {
     expect(charted).toEqual(
       (['p50Ms', 'p90Ms', 'p99Ms'] as const).map((key) => read.series!.map((b) => b[key])),
     );
+
+    // The messages, newest first, with each member's read state as the API has it.
+    const messages = await api<ConversationMessagesPageDto>(
+      `/conversations/${encodeURIComponent(conversationId)}/messages?appId=${APP_ID}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&limit=100`,
+    );
+    expect(messages.items.length).toBeGreaterThan(0);
+    const members = [
+      ...new Set(
+        messages.items.flatMap((m) => [
+          ...(m.receiverType === 'user' ? [m.sender, m.receiver] : []),
+          ...[...m.delivered, ...m.read].map((r) => r.uid),
+        ]),
+      ),
+    ]
+      .sort()
+      .slice(0, 12);
+    expect(
+      await page.$$eval('#conversation-messages thead th', (ths) => ths.map((t) => t.textContent)),
+    ).toEqual(['Sent', 'Message', 'Sender', 'Edited / deleted', ...members]);
+    const state = async (m: ConversationMessageDto, uid: string) => {
+      if (uid === m.sender) {
+        return 'sender';
+      }
+      const [kind, r] = m.read.some((x) => x.uid === uid)
+        ? ['read', m.read.find((x) => x.uid === uid)!]
+        : ['delivered', m.delivered.find((x) => x.uid === uid)];
+      return r
+        ? `${kind} ${await formatMs(page, r.latencyMs)}${r.implied ? ' (implied)' : ''}`
+        : '–';
+    };
+    const messageRows = await tableRows(page, 'conversation-messages');
+    expect(messageRows.map((r) => [r[1], r[2], ...r.slice(4)])).toEqual(
+      await Promise.all(
+        messages.items.map(async (m) => [
+          m.id,
+          m.sender,
+          ...(await Promise.all(members.map((uid) => state(m, uid)))),
+        ]),
+      ),
+    );
+    expect(messageRows.flat()).toEqual(expect.arrayContaining([expect.stringMatching(/^read /)]));
     expect(errors).toEqual([]);
     await screenshot(page, 'dashboard-conversation.png');
     await page.close();
@@ -285,6 +332,7 @@ function messageIds(value: unknown): string[] {
 
   it('gets there: overview links to user and conversation pages, the search box opens a message', async () => {
     const { page, errors } = await open('');
+    expect(await page.isHidden('#app-picker')).toBe(true); // one app: nothing to pick
     const userLink = await page.getAttribute('#online tbody tr:first-child a', 'href');
     expect(userLink).toMatch(new RegExp(`^/\\?appId=${APP_ID}&user=`));
     const conversationLink = await page.getAttribute(
@@ -305,6 +353,46 @@ function messageIds(value: unknown): string[] {
     expect(await page.getAttribute('body', 'data-view')).toBe('conversation');
     expect(new URL(page.url()).searchParams.get('appId')).toBe(APP_ID);
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('app picker: with several apps, picks one by URL and shows its data', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/webhooks/cometchat',
+      payload: afterMessage({
+        appId: 'other-app',
+        id: 'other-1',
+        sender: 'olga',
+        receiver: 'oleg',
+        sentAt: now - 60,
+      }),
+    });
+    expect(res.statusCode).toBe(200);
+    const apps = await api<AppsDto>('/apps');
+    expect(apps.items.map((a) => a.appId)).toEqual(['other-app', APP_ID]);
+
+    const { page, errors } = await open(`appId=${APP_ID}`);
+    expect(await page.isVisible('#app-picker')).toBe(true);
+    expect(await page.$$eval('#app-picker option', (os) => os.map((o) => o.value))).toEqual([
+      '',
+      'other-app',
+      APP_ID,
+    ]);
+    expect(await page.inputValue('#app-picker')).toBe(APP_ID);
+    await Promise.all([
+      page.waitForURL(/appId=other-app/),
+      page.selectOption('#app-picker', 'other-app'),
+    ]);
+    await loaded(page);
+    expect(await page.inputValue('#app-picker')).toBe('other-app');
+    expect(await page.getAttribute('#conversations tbody tr:first-child a', 'href')).toBe(
+      '/?appId=other-app&conversation=oleg_user_olga',
+    );
+    expect((await tableRows(page, 'conversations')).length).toBe(1);
+    expect(errors).toEqual([]);
+    await screenshot(page, 'dashboard-app-picker.png');
     await page.close();
   });
 

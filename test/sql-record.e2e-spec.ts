@@ -169,6 +169,8 @@ describe('the SQL record (src/queries/)', () => {
         '/events?appId=sql&limit=5',
         `/events?appId=sql&trigger=message_sent&uid=sim-amara&${window}`,
         '/events/rejected?appId=sql',
+        '/apps',
+        '/apps?appId=sql',
         `/analytics/read-latency?appId=sql&${window}`,
         `/analytics/read-latency?appId=sql&${window}&interval=hour&receiverType=group`,
         `/analytics/delivery-latency?appId=sql&${window}&reader=sim-amara`,
@@ -183,6 +185,15 @@ describe('the SQL record (src/queries/)', () => {
         .message.id;
       expect((await inject(`/messages/${messageId}?appId=sql`)).statusCode).toBe(200);
       expect((await inject(`/messages/${messageId}/receipts?appId=sql`)).statusCode).toBe(200);
+      const conversationId = (
+        await app.inject({ method: 'GET', url: `/messages/${messageId}?appId=sql` })
+      ).json<{ conversationId: string }>().conversationId;
+      for (const url of [
+        `/conversations/${conversationId}/messages?appId=sql&limit=2`,
+        `/conversations/${conversationId}/messages?${window}`,
+      ]) {
+        expect({ url, status: (await inject(url)).statusCode }).toEqual({ url, status: 200 });
+      }
     } finally {
       Client.prototype.query = original as typeof Client.prototype.query;
       Pool.prototype.query = poolQuery as typeof Pool.prototype.query;

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
 import { Page, PageQueryDto } from '../common/paging';
-import { QueryTime } from '../common/query-params';
+import { AppScopedQueryDto, QueryTime } from '../common/query-params';
 
 export class EventsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'after_message' })
@@ -64,4 +64,18 @@ export class RejectedEventsPageDto implements Page<RejectedEventDto> {
   @ApiProperty({ type: [RejectedEventDto] }) items: RejectedEventDto[];
   @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
   nextCursor: string | null;
+}
+
+export class AppsQueryDto extends AppScopedQueryDto {}
+
+export class AppSummaryDto {
+  @ApiProperty({ example: '167*****1529' }) appId: string;
+  @ApiProperty({ type: 'integer', description: 'Events of the app in the raw log' })
+  events: number;
+  @ApiProperty({ format: 'date-time', description: 'Its latest event time' })
+  lastEventAt: string;
+}
+
+export class AppsDto {
+  @ApiProperty({ type: [AppSummaryDto], description: 'By app id' }) items: AppSummaryDto[];
 }

@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { Page, PageQueryDto } from '../common/paging';
 import { AppScopedQueryDto, QueryTime } from '../common/query-params';
+import { MessageDto } from './messages.dto';
 
 /** `GET /analytics/conversations?from&to&receiverType&limit&appId`. */
 export class ConversationsQueryDto extends AppScopedQueryDto {
@@ -61,4 +63,37 @@ export class BusyConversationsDto {
   @ApiProperty({ format: 'date-time' }) to: string;
   @ApiProperty({ type: [BusyConversationDto], description: 'Most messages first' })
   items: BusyConversationDto[];
+}
+
+/** `GET /conversations/:id/messages?from&to&appId&limit&cursor`. */
+export class ConversationMessagesQueryDto extends PageQueryDto {
+  @QueryTime('Message sentAt, inclusive.')
+  from?: Date;
+  @QueryTime('Message sentAt, exclusive: [from, to).')
+  to?: Date;
+}
+
+export class MessageReadStateDto {
+  @ApiProperty({ description: 'The member who got or read the message' }) uid: string;
+  @ApiProperty({ format: 'date-time' }) at: string;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'at minus the message sentAt' })
+  latencyMs: number | null;
+  @ApiProperty({
+    description: 'Derived from a receipt for a later message (or, for delivery, from a read)',
+  })
+  implied: boolean;
+}
+
+export class ConversationMessageDto extends MessageDto {
+  @ApiProperty({ type: [MessageReadStateDto], description: 'Delivery receipts, by uid' })
+  delivered: MessageReadStateDto[];
+  @ApiProperty({ type: [MessageReadStateDto], description: 'Read receipts, by uid' })
+  read: MessageReadStateDto[];
+}
+
+export class ConversationMessagesPageDto implements Page<ConversationMessageDto> {
+  @ApiProperty({ type: [ConversationMessageDto], description: 'Newest sentAt first' })
+  items: ConversationMessageDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
+  nextCursor: string | null;
 }

@@ -1,10 +1,27 @@
 import { Injectable } from '@nestjs/common';
+import { BadQueryParameterError } from '../common/bad-query-parameter.error';
+import { decodeCursor, page } from '../common/paging';
 import { assertRange, effectiveRange } from '../common/query-params';
 import { PrismaService } from '../db/prisma.service';
 import { Prisma } from '../generated/prisma/client';
-import { BusyConversationsDto, ConversationsQueryDto } from './conversations.dto';
+import {
+  BusyConversationsDto,
+  ConversationMessagesPageDto,
+  ConversationMessagesQueryDto,
+  ConversationsQueryDto,
+  MessageReadStateDto,
+} from './conversations.dto';
 
 const DAY_MS = 86_400_000;
+
+interface ReceiptRow {
+  message_id: string;
+  reader: string;
+  kind: string;
+  at: Date;
+  implied: boolean;
+  latency_ms: bigint | null;
+}
 
 interface ConversationRow {
   app_id: string;
@@ -75,5 +92,108 @@ export class ConversationsService {
         readP50Ms: r.read_p50_ms,
       })),
     };
+  }
+
+  /** A conversation's messages (no action messages), newest first, with their receipts. */
+  async messages(
+    conversationId: string,
+    query: ConversationMessagesQueryDto,
+  ): Promise<ConversationMessagesPageDto> {
+    assertRange(query.from, query.to);
+    const after = decodeCursor(query.cursor, ['time', 'string']);
+    const appId = query.appId ?? (await this.appOf(conversationId));
+    if (appId === null) {
+      return { items: [], nextCursor: null };
+    }
+    const where: Prisma.MessageWhereInput = {
+      appId,
+      conversationId,
+      OR: [{ category: null }, { category: { not: 'action' } }],
+      sentAt: { gte: query.from, lt: query.to },
+    };
+    if (after) {
+      const at = new Date(after[0]);
+      where.AND = {
+        OR: [{ sentAt: { lt: at } }, { sentAt: at, id: { lt: after[1] } }],
+      };
+    }
+    const rows = await this.prisma.message.findMany({
+      where,
+      orderBy: [{ sentAt: 'desc' }, { id: 'desc' }],
+      take: query.limit + 1,
+      omit: { eventId: true },
+    });
+    const { items, nextCursor } = page(rows, query.limit, (m) => [m.sentAt.getTime(), m.id]);
+    // One statement whatever the page size: the ids as one array parameter.
+    const receipts =
+      items.length === 0
+        ? []
+        : await this.prisma.$queryRaw<ReceiptRow[]>`
+            SELECT message_id, reader, kind, at, implied, latency_ms
+              FROM receipts
+             WHERE app_id = ${appId} AND message_id = ANY(${items.map((m) => m.id)}::text[])
+             ORDER BY message_id, kind, reader`;
+    const byMessage = new Map<
+      string,
+      { delivered: MessageReadStateDto[]; read: MessageReadStateDto[] }
+    >();
+    for (const m of items) {
+      byMessage.set(m.id, { delivered: [], read: [] });
+    }
+    const sentAt = new Map(items.map((m) => [m.id, m.sentAt.getTime()]));
+    for (const r of receipts) {
+      const entry = {
+        uid: r.reader,
+        at: r.at.toISOString(),
+        latencyMs:
+          r.latency_ms === null ? r.at.getTime() - sentAt.get(r.message_id)! : Number(r.latency_ms),
+        implied: r.implied,
+      };
+      byMessage.get(r.message_id)?.[r.kind === 'read' ? 'read' : 'delivered'].push(entry);
+    }
+    return {
+      items: items.map((m) => ({
+        id: m.id,
+        appId: m.appId,
+        sender: m.sender,
+        receiver: m.receiver,
+        receiverType: m.receiverType,
+        conversationId: m.conversationId,
+        category: m.category,
+        type: m.type,
+        sentAt: m.sentAt.toISOString(),
+        editedAt: m.editedAt?.toISOString() ?? null,
+        deletedAt: m.deletedAt?.toISOString() ?? null,
+        ...byMessage.get(m.id)!,
+      })),
+      nextCursor,
+    };
+  }
+
+  /** The one app holding the conversation; null when none does, a 400 when several do. */
+  private async appOf(conversationId: string): Promise<string | null> {
+    // The apps of `messages` by a loose index scan, each probed for the conversation: no scan of
+    // every message, as conversation_id leads no index.
+    const apps = await this.prisma.$queryRaw<{ app_id: string }[]>`
+      WITH RECURSIVE apps AS (
+        (SELECT app_id FROM messages ORDER BY app_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT m.app_id FROM messages m
+                 WHERE m.app_id > apps.app_id ORDER BY m.app_id LIMIT 1)
+          FROM apps WHERE apps.app_id IS NOT NULL
+      )
+      SELECT app_id FROM apps
+       WHERE app_id IS NOT NULL
+         AND EXISTS (SELECT 1 FROM messages m
+                      WHERE m.app_id = apps.app_id AND m.conversation_id = ${conversationId})
+       ORDER BY app_id
+       LIMIT 2`;
+    if (apps.length > 1) {
+      throw new BadQueryParameterError(
+        'appId',
+        `conversation ${conversationId} is known in several apps: pass appId`,
+      );
+    }
+    return apps[0]?.app_id ?? null;
   }
 }

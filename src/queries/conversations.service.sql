@@ -1,5 +1,21 @@
 -- The SQL src/messages/conversations.service.ts runs (recorded by test/sql-record.e2e-spec.ts; npm run sql:record).
 
+-- ConversationsService.appOf
+
+WITH RECURSIVE apps AS (
+  (SELECT app_id FROM messages ORDER BY app_id LIMIT 1)
+  UNION ALL
+  SELECT (SELECT m.app_id FROM messages m
+           WHERE m.app_id > apps.app_id ORDER BY m.app_id LIMIT 1)
+    FROM apps WHERE apps.app_id IS NOT NULL
+)
+SELECT app_id FROM apps
+ WHERE app_id IS NOT NULL
+   AND EXISTS (SELECT 1 FROM messages m
+                WHERE m.app_id = apps.app_id AND m.conversation_id = $1)
+ ORDER BY app_id
+ LIMIT 2;
+
 -- ConversationsService.busiest
 
 WITH top AS (
@@ -26,3 +42,16 @@ SELECT t.*,
                               AND m.deleted_at IS NOT NULL)) AS read_p50_ms
   FROM top t
  ORDER BY t.messages DESC, t.last_message_at DESC NULLS LAST, t.deleted DESC, t.conversation_id;
+
+-- ConversationsService.messages
+
+SELECT message_id, reader, kind, at, implied, latency_ms
+  FROM receipts
+ WHERE app_id = $1 AND message_id = ANY($2::text[])
+ ORDER BY message_id, kind, reader;
+
+-- ConversationsService.messages
+SELECT "public"."messages"."app_id", "public"."messages"."id", "public"."messages"."conversation_id", "public"."messages"."sender", "public"."messages"."receiver", "public"."messages"."receiver_type", "public"."messages"."category", "public"."messages"."type", "public"."messages"."sent_at", "public"."messages"."edited_at", "public"."messages"."deleted_at" FROM "public"."messages" WHERE ("public"."messages"."app_id" = $1 AND "public"."messages"."conversation_id" = $2 AND ("public"."messages"."category" IS NULL OR "public"."messages"."category" <> $3) AND "public"."messages"."sent_at" >= $4 AND "public"."messages"."sent_at" < $5) ORDER BY "public"."messages"."sent_at" DESC, "public"."messages"."id" DESC LIMIT $6 OFFSET $7;
+
+-- ConversationsService.messages
+SELECT "public"."messages"."app_id", "public"."messages"."id", "public"."messages"."conversation_id", "public"."messages"."sender", "public"."messages"."receiver", "public"."messages"."receiver_type", "public"."messages"."category", "public"."messages"."type", "public"."messages"."sent_at", "public"."messages"."edited_at", "public"."messages"."deleted_at" FROM "public"."messages" WHERE ("public"."messages"."app_id" = $1 AND "public"."messages"."conversation_id" = $2 AND ("public"."messages"."category" IS NULL OR "public"."messages"."category" <> $3)) ORDER BY "public"."messages"."sent_at" DESC, "public"."messages"."id" DESC LIMIT $4 OFFSET $5;

@@ -61,12 +61,14 @@ const LATENCY_PARAMS = [
 
 /** The query parameters of each query route; a route not listed gets COMMON_PARAMS. */
 export const QUERY_PARAMS: Record<string, string[]> = {
+  '/apps': ['appId'],
   '/events': ['appId', 'limit', 'cursor', 'trigger', 'uid', 'from', 'to'],
   '/events/rejected': ['appId', 'limit', 'cursor'],
   '/users/:uid/presence': ['appId'],
   '/users/:uid/sessions': ['appId', 'limit', 'cursor', 'from', 'to'],
   '/presence/online': ['appId', 'limit', 'cursor'],
   '/messages/:id': ['appId'],
+  '/conversations/:id/messages': ['appId', 'limit', 'cursor', 'from', 'to'],
   '/messages/:id/receipts': ['appId'],
   '/analytics/read-latency': LATENCY_PARAMS,
   '/analytics/delivery-latency': LATENCY_PARAMS,

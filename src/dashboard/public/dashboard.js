@@ -1,6 +1,7 @@
 // The dashboard: plain browser JavaScript, no build step. Every number comes from the query API;
 // nothing is computed here but the peak of the concurrency buckets, the timeline's lanes and the
-// display formats. `?user=`, `?message=` and `?conversation=` (with `appId`) open a detail page.
+// display formats. `?user=`, `?message=` and `?conversation=` (with `appId`) open a detail page;
+// with several apps in the store, a picker sets `appId` for every page.
 (function () {
   'use strict';
 
@@ -21,14 +22,14 @@
 
   class NeedsKey extends Error {}
 
-  async function api(path, query) {
+  async function api(path, query, { scoped = true } = {}) {
     const url = new URL(path, window.location.origin);
     for (const [name, value] of Object.entries(query ?? {})) {
       if (value !== undefined && value !== null) {
         url.searchParams.set(name, String(value));
       }
     }
-    if (appId) {
+    if (appId && scoped) {
       url.searchParams.set('appId', appId);
     }
     const key = sessionStorage.getItem(KEY_STORAGE);
@@ -708,9 +709,14 @@
   async function showConversation(now) {
     const range = dayRange(now);
     const span = { from: range.from, to: range.to, conversationId: subject };
-    const [read, delivery] = await Promise.all([
+    const [read, delivery, messages] = await Promise.all([
       api('/analytics/read-latency', { ...span, interval: 'day' }),
       api('/analytics/delivery-latency', span),
+      api(`/conversations/${encodeURIComponent(subject)}/messages`, {
+        from: range.from,
+        to: range.to,
+        limit: MESSAGES_SHOWN,
+      }),
     ]);
     show('conversation-read-p50', read.p50Ms, formatMs(read.p50Ms));
     show('conversation-read-count', read.count, `${formatCount(read.count)} read receipts`);
@@ -721,7 +727,119 @@
       `${formatCount(delivery.count)} delivery receipts`,
     );
     latencyChart('conversation-read-chart', read, (iso) => iso.slice(0, 10));
+    showConversationMessages(messages);
     return { from: range.from, to: range.to };
+  }
+
+  const MESSAGES_SHOWN = 100;
+  const MAX_MEMBER_COLUMNS = 12;
+
+  /** One row per message, one column per member: read, delivered or nothing, with latency. */
+  function showConversationMessages(messages) {
+    const items = messages.items;
+    const members = new Set();
+    for (const m of items) {
+      if (m.receiverType === 'user') {
+        members.add(m.sender).add(m.receiver);
+      }
+      for (const r of [...m.delivered, ...m.read]) {
+        members.add(r.uid);
+      }
+    }
+    const shown = [...members].sort().slice(0, MAX_MEMBER_COLUMNS);
+    const th = (text, className) => {
+      const element = document.createElement('th');
+      element.textContent = text;
+      if (className) {
+        element.className = className;
+      }
+      return element;
+    };
+    $('conversation-messages')
+      .querySelector('thead tr')
+      .replaceChildren(
+        th('Sent'),
+        th('Message'),
+        th('Sender'),
+        th('Edited / deleted'),
+        ...shown.map((uid) => th(uid)),
+      );
+    const stateOf = (m, uid) => {
+      if (uid === m.sender) {
+        return { text: 'sender', title: '' };
+      }
+      const r = m.read.find((x) => x.uid === uid);
+      const d = m.delivered.find((x) => x.uid === uid);
+      const receipt = r ?? d;
+      if (!receipt) {
+        return { text: '–', title: '' };
+      }
+      const kind = r ? 'read' : 'delivered';
+      return {
+        text: `${kind} ${formatMs(receipt.latencyMs)}${receipt.implied ? ' (implied)' : ''}`,
+        title: `${kind} ${formatTime(receipt.at)}`,
+      };
+    };
+    fillTable(
+      'conversation-messages',
+      items,
+      [
+        (m) => cell(formatTime(m.sentAt)),
+        (m) => linkCell(m.id, pageHref('message', m.id, m.appId)),
+        (m) => linkCell(m.sender, pageHref('user', m.sender, m.appId)),
+        (m) =>
+          cell(
+            [
+              m.editedAt ? `edited ${formatTime(m.editedAt)}` : '',
+              m.deletedAt ? `deleted ${formatTime(m.deletedAt)}` : '',
+            ]
+              .filter(Boolean)
+              .join(' · ') || '–',
+          ),
+        ...shown.map((uid) => (m) => {
+          const state = stateOf(m, uid);
+          return cell(state.text, undefined, state.title);
+        }),
+      ],
+      'No messages in these days',
+    );
+    const notes = [
+      messages.nextCursor ? `The latest ${formatCount(items.length)} messages of these days.` : '',
+      members.size > shown.length
+        ? `The first ${shown.length} of ${formatCount(members.size)} members by uid.`
+        : '',
+    ].filter(Boolean);
+    $('conversation-messages-note').textContent = notes.join(' ');
+    $('conversation-messages-note').hidden = notes.length === 0;
+  }
+
+  let appsShown = false;
+
+  /** The app picker, once per page load: shown only when the store holds several apps. */
+  async function showApps() {
+    const apps = await api('/apps', {}, { scoped: false });
+    appsShown = true;
+    const picker = $('app-picker');
+    if (apps.items.length < 2) {
+      picker.hidden = true;
+      return;
+    }
+    const option = (value, text) => {
+      const element = document.createElement('option');
+      element.value = value;
+      element.textContent = text;
+      return element;
+    };
+    picker.replaceChildren(
+      option('', 'All apps'),
+      ...apps.items.map((a) => option(a.appId, `${a.appId} (${formatCount(a.events)} events)`)),
+    );
+    if (appId && !apps.items.some((a) => a.appId === appId)) {
+      picker.append(option(appId, `${appId} (no events)`));
+    }
+    picker.value = appId ?? '';
+    picker.hidden = false;
+    $('scope').hidden = true;
   }
 
   async function refresh() {
@@ -731,6 +849,9 @@
     refreshing = true;
     const to = new Date();
     try {
+      if (!appsShown) {
+        await showApps();
+      }
       const shownWindow = await PAGES[view](to);
       $('error').hidden = true;
       refreshes++;
@@ -766,6 +887,15 @@
     void refresh();
   });
   $('refresh').addEventListener('click', () => void refresh());
+  $('app-picker').addEventListener('change', () => {
+    const next = new URLSearchParams(window.location.search);
+    if ($('app-picker').value) {
+      next.set('appId', $('app-picker').value);
+    } else {
+      next.delete('appId');
+    }
+    window.location.search = next.toString();
+  });
   if (appId) {
     $('scope').textContent = `app ${appId}`;
   }
