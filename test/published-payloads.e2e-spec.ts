@@ -16,12 +16,38 @@ const sample = (file: string) => readFileSync(path.join(DIR, file), 'utf8');
 const CURRENT_APP = '<appId>'; // the documentation's placeholder, a usable app id
 const LEGACY_APP = '167*****1529';
 
-/** Triggers the store keeps raw and derives nothing from. */
+/**
+ * Triggers the store keeps raw and derives nothing from: no message from the moderation samples'
+ * data.message, no call, meeting or group state.
+ */
 const RAW_ONLY = [
+  'call_ended.json',
+  'call_initiated.json',
+  'call_participant_joined.json',
+  'call_participant_left.json',
+  'call_started.json',
   'group_created.json',
+  'group_deleted.json',
+  'group_member_added.json',
+  'group_member_banned.json',
   'group_member_joined.json',
+  'group_member_kicked.json',
+  'group_member_left.json',
+  'group_member_scope_changed.json',
+  'group_member_unbanned.json',
+  'group_owner_transferred.json',
+  'group_updated.json',
+  'meeting_ended.json',
+  'meeting_participant_joined.json',
+  'meeting_participant_left.json',
+  'meeting_started.json',
   'message_reaction_added.json',
   'message_reaction_removed.json',
+  'moderation_engine_approved.filter_failure.json',
+  'moderation_engine_approved.json',
+  'moderation_engine_blocked.json',
+  'moderation_manual_approved.json',
+  'recording_generated.json',
   'user_blocked.json',
   'user_mentioned.json',
   'user_unblocked.json',
