@@ -9,6 +9,7 @@ import { LatencyReportDto } from '../src/receipts/latency.dto';
 import { Page as ListPage } from '../src/common/paging';
 import { RejectedEventDto } from '../src/events/events.dto';
 import { OnlinePageDto } from '../src/connections/presence.dto';
+import { afterMessage } from './factories';
 import { resetDatabase, startApp } from './setup/test-app';
 import {
   canDrive,
@@ -113,6 +114,23 @@ interface InPage {
     expect(health.details.derivation.backlog).toBe(0);
     expect(await shown(page, 'derivation-backlog')).toEqual({ value: '0', text: '0 events' });
     expect((await shown(page, 'derivation-lag')).text).toBe('oldest waiting 0 ms');
+    // Ingest rate: the first refresh has nothing to compare with; the next counts what came since.
+    expect((await shown(page, 'ingest-rate')).text).toBe('measuring…');
+    const refreshes = await page.getAttribute('body', 'data-refreshes');
+    for (const id of ['rate-1', 'rate-2', 'rate-3']) {
+      const body = afterMessage({ id, sender: 'sim-amara', receiver: 'sim-bruno' });
+      expect(
+        (await app.inject({ method: 'POST', url: '/webhooks/cometchat', payload: body }))
+          .statusCode,
+      ).toBe(200);
+    }
+    await page.click('#refresh');
+    await page.waitForFunction(
+      (before) => (globalThis as unknown as InPage).document.body.dataset.refreshes !== before,
+      refreshes,
+    );
+    expect((await shown(page, 'ingest-rate')).value).toBe('3');
+    expect((await shown(page, 'ingest-rate')).text).toMatch(/^\d+\.\d events\/s$/);
 
     const charted = await page.evaluate(() => {
       const charts = (globalThis as unknown as InPage).dashboard.charts;

@@ -223,6 +223,46 @@
     });
   }
 
+  /** The sum of a Prometheus counter's samples, every label set together. */
+  function counterTotal(text, name) {
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  }
+
+  let lastIngest = null;
+  /**
+   * Events this instance stored between two refreshes, from /metrics (public): the value is the
+   * count, the text the rate. With several instances, each dashboard shows the one serving it.
+   */
+  async function showIngestRate() {
+    const text = await fetch(new URL('/metrics', window.location.origin))
+      .then((r) => (r.ok ? r.text() : null))
+      .catch(() => null);
+    if (text === null) {
+      show('ingest-rate', null, '–');
+      show('ingest-note', null, 'metrics unavailable');
+      return;
+    }
+    const stored = counterTotal(text, 'webhook_events_stored_total');
+    const at = performance.now();
+    if (lastIngest !== null && stored >= lastIngest.stored) {
+      const events = stored - lastIngest.stored;
+      const seconds = Math.max(0.001, (at - lastIngest.at) / 1000);
+      show('ingest-rate', events, `${(events / seconds).toFixed(1)} events/s`);
+      show(
+        'ingest-note',
+        Math.round(seconds),
+        `${formatCount(events)} stored in the last ${Math.round(seconds)} s (this instance)`,
+      );
+    } else {
+      show('ingest-rate', null, 'measuring…');
+      show('ingest-note', null, `${formatCount(stored)} stored since this instance started`);
+    }
+    lastIngest = { stored, at };
+  }
+
   /** Backlog and lag of derivation, from /health (public; 503 when not ready, still a body). */
   async function showDerivation() {
     const health = await fetch(new URL('/health', window.location.origin))
@@ -263,6 +303,7 @@
     show('delivery-p50', delivery.p50Ms, formatMs(delivery.p50Ms));
     show('delivery-count', delivery.count, `${formatCount(delivery.count)} delivery receipts`);
     await showDerivation();
+    await showIngestRate();
 
     chart('concurrency-chart', {
       type: 'bar',
