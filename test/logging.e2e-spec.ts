@@ -81,6 +81,16 @@ describe('structured logs', () => {
     expect(text).not.toContain('logged-1'); // the message id in the body
   });
 
+  it("never logs a query's API key (the dashboard sends it as a header)", async () => {
+    const key = 'dashboard-key-0123456789';
+    await app.inject({
+      method: 'GET',
+      url: '/presence/online?appId=app-one',
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(raw.join('')).not.toContain(key);
+  });
+
   it('writes start-up lines through the same logger, as JSON', () => {
     expect(lines).toEqual(
       expect.arrayContaining([
