@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { ensurePrismaClient } from './webhook-sink';
+import { parseQueryTime } from '../src/common/query-params';
 
 const USAGE = `Usage: npm run rederive -- [--app APP_ID] [--since TIME]
 
@@ -97,11 +98,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** --since, read as strictly as the API reads query times. */
 function parseTime(value: string): number {
-  const n = Number(value);
-  const ms = Number.isFinite(n) ? (n < 100_000_000_000 ? n * 1000 : n) : Date.parse(value);
-  if (Number.isNaN(ms)) {
-    throw new Error(`--since: not a time: ${value}`);
+  const ms = parseQueryTime(value);
+  if (ms === null) {
+    throw new Error(`--since: not a time (ISO-8601 or Unix seconds/ms): ${value}`);
   }
   return ms;
 }

@@ -20,6 +20,7 @@ import {
   Tally,
   WebhookSink,
 } from './webhook-sink';
+import { parseQueryTime } from '../src/common/query-params';
 
 const CONTENT_TYPE = 'application/json';
 
@@ -253,13 +254,13 @@ Options:
   --since TIME        with --rejected: only rows received at or after TIME (ISO-8601 or Unix)
   --app ID            with --rejected: only rows of this app`;
 
+/** --since, read as strictly as the API reads query times. */
 function parseTime(value: string): Date {
-  const n = Number(value);
-  const date = Number.isFinite(n) ? new Date(n < 100_000_000_000 ? n * 1000 : n) : new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    throw new Error(`--since: not a time: ${value}`);
+  const ms = parseQueryTime(value);
+  if (ms === null) {
+    throw new Error(`--since: not a time (ISO-8601 or Unix seconds/ms): ${value}`);
   }
-  return date;
+  return new Date(ms);
 }
 
 async function main(argv: string[]): Promise<number> {
