@@ -25,8 +25,8 @@ WITH src AS (
        FROM unnest($1::text[], $2::text[], $3::text[]) AS u(app_id, message_id, reader)
        CROSS JOIN LATERAL (
          SELECT * FROM receipts r
-          WHERE r.app_id = u.app_id AND r.message_id = u.message_id AND r.reader = u.reader
-            AND r.sent_at IS NOT NULL
+          WHERE r.app_id = $4 AND r.app_id = u.app_id AND r.message_id = u.message_id
+            AND r.reader = u.reader AND r.sent_at IS NOT NULL
          OFFSET 0) r
        JOIN (VALUES ('delivered'), ('read')) AS t(kind) ON t.kind = r.kind OR r.kind = 'read'
    ), targets AS (
@@ -34,14 +34,14 @@ WITH src AS (
        FROM src s
        LEFT JOIN LATERAL (
          SELECT c.sent_at FROM receipts c
-          WHERE c.app_id = s.app_id AND c.conversation_id = s.conversation_id AND c.reader = s.reader
+          WHERE c.app_id = $4 AND c.conversation_id = s.conversation_id AND c.reader = s.reader
             AND c.kind = s.kind AND c.sent_at <= s.sent_at AND c.at <= s.at AND c.message_id <> s.message_id
           ORDER BY c.sent_at DESC LIMIT 1) cut ON true
        -- LATERAL keeps each walk on the (app, conversation, sent_at) index whatever the
        -- planner guesses of a young table; a hash join here scanned every message.
        CROSS JOIN LATERAL (
          SELECT m.id FROM messages m
-          WHERE m.app_id = s.app_id AND m.conversation_id = s.conversation_id
+          WHERE m.app_id = $4 AND m.conversation_id = s.conversation_id
             AND m.sender <> s.reader
             AND m.sent_at >= COALESCE(cut.sent_at, '-infinity') AND m.sent_at <= s.sent_at
             AND ((m.sent_at, length(m.id), m.id) < (s.sent_at, length(s.message_id), s.message_id) OR (s.include_self AND m.id = s.message_id))
@@ -63,7 +63,7 @@ ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE
 -- implyFromLater
 WITH fresh AS MATERIALIZED (
      SELECT m.* FROM messages m JOIN unnest($1::text[], $2::text[]) AS u(app_id, message_id)
-               ON m.app_id = u.app_id AND m.id = u.message_id
+               ON m.app_id = $3 AND m.app_id = u.app_id AND m.id = u.message_id
    ), targets AS (
      SELECT f.app_id, f.id AS message_id, r.reader, t.kind, min(r.at) AS at
        FROM fresh f
@@ -71,13 +71,13 @@ WITH fresh AS MATERIALIZED (
        -- table without statistics got nested scans of whole tables, 100x slower.
        CROSS JOIN LATERAL (
          SELECT later.id FROM messages later
-          WHERE later.app_id = f.app_id AND later.conversation_id = f.conversation_id
+          WHERE later.app_id = $3 AND later.conversation_id = f.conversation_id
             AND later.sent_at >= f.sent_at
             AND (f.sent_at, length(f.id), f.id) < (later.sent_at, length(later.id), later.id)
          OFFSET 0) later
        CROSS JOIN LATERAL (
          SELECT r.reader, r.kind, r.at FROM receipts r
-          WHERE r.app_id = f.app_id AND r.message_id = later.id AND r.reader <> f.sender
+          WHERE r.app_id = $3 AND r.message_id = later.id AND r.reader <> f.sender
          OFFSET 0) r
        JOIN (VALUES ('delivered'), ('read')) AS t(kind) ON t.kind = r.kind OR r.kind = 'read'
       GROUP BY f.app_id, f.id, r.reader, t.kind
