@@ -4,7 +4,8 @@
 // presence, the latency histogram) from the raw event log, e.g. after a fix to derivation. The
 // service may keep running: its runners share the work, and queries wait for it (read-your-writes,
 // bounded). Without --since, each app's derived rows are deleted and rebuilt from its whole log;
-// with --since, the events from then on are applied again over what exists.
+// with --since, the events from then on are applied again over what exists. After `npm run
+// retention` has dropped part of the log, a full rebuild needs --force (it would lose that state).
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { ensurePrismaClient } from './webhook-sink';
@@ -15,6 +16,7 @@ const USAGE = `Usage: npm run rederive -- [--app APP_ID] [--since TIME]
   --app ID      only this app (default: every app in the log)
   --since TIME  only events whose own time is at or after TIME (ISO-8601 or Unix s/ms),
                 re-applied over the existing state; without it the app's state is rebuilt
+  --force       rebuild even though retention dropped part of the log (that state is lost)
 Uses DATABASE_URL, or the embedded PostgreSQL (EMBEDDED_PG_PORT, EMBEDDED_PG_DIR).`;
 
 async function main(argv: string[]): Promise<number> {
@@ -23,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       app: { type: 'string' },
       since: { type: 'string' },
+      force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -61,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
       const queued = await requeueForRederive(app.get((await import('pg')).Pool), {
         appId: values.app,
         since,
+        force: values.force,
       });
       const total = [...queued.values()].reduce((a, b) => a + b, 0);
       console.log(

@@ -120,9 +120,9 @@ describe('database faults answer 503, never 400', () => {
       [{ message_id: 'm-1', reader: 'bob', kind: 'read' }],
     ],
     [
-      'a function the latency histogram trigger calls is missing (42883)',
-      `ALTER FUNCTION latency_bin(bigint) RENAME TO latency_bin_moved`,
-      `ALTER FUNCTION latency_bin_moved(bigint) RENAME TO latency_bin`,
+      'permission denied on the latency histogram, which derivation keeps (42501)',
+      `REVOKE INSERT ON latency_histogram FROM ${ROLE}`,
+      `GRANT INSERT ON latency_histogram TO ${ROLE}`,
       receipt,
       `SELECT message_id, reader, kind FROM receipts WHERE NOT implied`,
       [{ message_id: 'm-1', reader: 'bob', kind: 'read' }],

@@ -11,12 +11,14 @@ const prisma = new PrismaClient({
 
 void serveBaseline(
   async ({ event, sha256 }) => {
+    const now = new Date();
     const row = await prisma.webhookEvent.create({
       data: {
         appId: text(event.appId) ?? 'unknown',
         trigger: text(event.trigger) ?? 'unknown',
         webhook: text(event.webhook),
-        eventAt: new Date(),
+        eventAt: now,
+        receivedMonth: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)),
         bodySha256: new Uint8Array(sha256),
         body: event as Prisma.InputJsonValue,
       },

@@ -252,6 +252,22 @@ async function insertEvents(tx: PoolClient, items: IncomingEvent[]): Promise<Ing
     toInsert.push(i);
   });
 
+  // The unique keys hold within a month's partition. In a month's first hour, a redelivery may
+  // find its original in the month before: look for it first (CometChat retries within ~40 s).
+  const nearMonthStart = toInsert.filter((i) => isNearMonthStart(items[i].receivedAt));
+  if (nearMonthStart.length > 0) {
+    const stored = await findStored(
+      tx,
+      nearMonthStart.map((i) => items[i]),
+    );
+    nearMonthStart.forEach((i, n) => {
+      if (stored[n] !== undefined) {
+        results[i] = { eventId: stored[n], duplicate: true };
+        toInsert.splice(toInsert.indexOf(i), 1);
+      }
+    });
+  }
+
   const raw = unnestRows(
     toInsert.map((i) => items[i]),
     {
@@ -269,9 +285,12 @@ async function insertEvents(tx: PoolClient, items: IncomingEvent[]): Promise<Ing
   );
   const inserted = await tx.query<{ id: string; app_id: string; h: string }>(
     `WITH inserted AS (
-       INSERT INTO webhook_events (app_id, trigger, webhook, uid, event_at, received_at, body_sha256, natural_key, body)
+       INSERT INTO webhook_events (app_id, trigger, webhook, uid, event_at, received_at, received_month,
+                                   body_sha256, natural_key, body)
        SELECT app_id, trigger, webhook, uid, to_timestamp(COALESCE(event_at_ms, received_at_ms) / 1000.0),
-              to_timestamp(received_at_ms / 1000.0), decode(body_sha256, 'hex'), natural_key, body::jsonb
+              to_timestamp(received_at_ms / 1000.0),
+              date_trunc('month', to_timestamp(received_at_ms / 1000.0) AT TIME ZONE 'UTC')::date,
+              decode(body_sha256, 'hex'), natural_key, body::jsonb
          FROM ${raw.sql}
        ON CONFLICT DO NOTHING
        RETURNING id, app_id, received_at, body_sha256
@@ -292,36 +311,55 @@ async function insertEvents(tx: PoolClient, items: IncomingEvent[]): Promise<Ing
     }
   }
   if (missing.length > 0) {
-    const found = await tx.query<{
-      id: string;
-      app_id: string;
-      h: string;
-      natural_key: string | null;
-    }>(
-      `SELECT id, app_id, encode(body_sha256, 'hex') AS h, natural_key FROM webhook_events w
-        WHERE (app_id, body_sha256) IN (SELECT app_id, decode(sha256_hex, 'hex')
-                                           FROM unnest($1::text[], $2::text[]) AS x(app_id, sha256_hex))
-           OR (app_id, natural_key) IN (SELECT app_id, natural_key
-                                          FROM unnest($1::text[], $3::text[]) AS x(app_id, natural_key))`,
-      [
-        missing.map((i) => items[i].event.appId),
-        missing.map((i) => items[i].bodySha256),
-        missing.map((i) => items[i].event.naturalKey),
-      ],
+    const stored = await findStored(
+      tx,
+      missing.map((i) => items[i]),
     );
-    for (const i of missing) {
-      const { appId, naturalKey } = items[i].event;
-      const row = found.rows.find(
-        (r) =>
-          r.app_id === appId &&
-          (r.h === items[i].bodySha256 || (naturalKey !== null && r.natural_key === naturalKey)),
-      );
-      if (row === undefined) {
+    missing.forEach((i, n) => {
+      if (stored[n] === undefined) {
         throw new Error('a conflicting event vanished before it could be read');
       }
-      results[i] = { eventId: row.id, duplicate: true };
-    }
+      results[i] = { eventId: stored[n], duplicate: true };
+    });
   }
   sameAs.forEach((j, i) => (results[i] = { eventId: results[j]!.eventId, duplicate: true }));
   return results as IngestResult[];
+}
+
+const MONTH_START_WINDOW_MS = 3_600_000;
+
+function isNearMonthStart(receivedAt: number): boolean {
+  const d = new Date(receivedAt);
+  return receivedAt - Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) < MONTH_START_WINDOW_MS;
+}
+
+/** The ids of stored events with the same bytes or natural key, in any month (undefined: none). */
+async function findStored(tx: PoolClient, items: IncomingEvent[]): Promise<(string | undefined)[]> {
+  const found = await tx.query<{
+    id: string;
+    app_id: string;
+    h: string;
+    natural_key: string | null;
+  }>(
+    `SELECT id, app_id, encode(body_sha256, 'hex') AS h, natural_key FROM webhook_events w
+      WHERE (app_id, body_sha256) IN (SELECT app_id, decode(sha256_hex, 'hex')
+                                         FROM unnest($1::text[], $2::text[]) AS x(app_id, sha256_hex))
+         OR (app_id, natural_key) IN (SELECT app_id, natural_key
+                                        FROM unnest($1::text[], $3::text[]) AS x(app_id, natural_key))
+      ORDER BY id`,
+    [
+      items.map((it) => it.event.appId),
+      items.map((it) => it.bodySha256),
+      items.map((it) => it.event.naturalKey),
+    ],
+  );
+  return items.map(
+    (it) =>
+      found.rows.find(
+        (r) =>
+          r.app_id === it.event.appId &&
+          (r.h === it.bodySha256 ||
+            (it.event.naturalKey !== null && r.natural_key === it.event.naturalKey)),
+      )?.id,
+  );
 }

@@ -16,7 +16,11 @@ export interface RederiveOptions {
   appId?: string;
   /** Only events whose own time is at or after this (epoch ms): re-applied on top of what exists. */
   since?: number;
+  /** A full rebuild even though retention has dropped part of the log (its older state is lost). */
+  force?: boolean;
 }
+
+export class RebuildRefusedError extends Error {}
 
 /**
  * Puts raw events back on the derivation queue, so the runners (the service's, or the caller's)
@@ -29,6 +33,18 @@ export async function requeueForRederive(
   pool: Pool,
   options: RederiveOptions = {},
 ): Promise<Map<string, number>> {
+  if (options.since === undefined && !options.force) {
+    const { rows } = await pool.query<{ before: Date }>(
+      `SELECT max(dropped_before) AS before FROM retention_horizon`,
+    );
+    if (rows[0].before !== null) {
+      throw new RebuildRefusedError(
+        `retention has dropped the raw log before ${rows[0].before.toISOString()}: a full rebuild ` +
+          'would lose the state derived from it. Re-apply with --since (at or after that time), ' +
+          'or pass --force to rebuild from what is left',
+      );
+    }
+  }
   const apps =
     options.appId !== undefined
       ? [options.appId]

@@ -1,5 +1,5 @@
 /**
- * Percentiles from the latency histogram (see the latency_histogram migration): bins of 2%
+ * Percentiles from the latency histogram (see the latency_histogram migration and latency-tally.ts): bins of 2%
  * width on a log scale, so a bin's harmonic midpoint is within 0.99% of every latency in it.
  */
 export const GAMMA = 1.02;
@@ -23,7 +23,7 @@ export interface LatencySummary {
   maxMs: number | null;
 }
 
-/** Same as the SQL latency_bin(): where a latency in ms falls. */
+/** Same as latencyBinSql() (latency-tally.ts): where a latency in ms falls. */
 export function binOf(latencyMs: number): number {
   return latencyMs <= 0 ? ZERO_BIN : Math.floor(Math.log(latencyMs) / Math.log(GAMMA));
 }

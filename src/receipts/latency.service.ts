@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../db/prisma.service';
 import { Prisma } from '../generated/prisma/client';
 import { Bin, summarise } from './latency-histogram';
+import { latencyBinSql } from './latency-tally';
 import {
   LatencyBucketDto,
   LatencyInterval,
@@ -179,7 +180,7 @@ export class LatencyService {
           SELECT start, bin, count, sum_ms FROM latency_histogram
            WHERE ${wholePieces(kind, q, interval !== 'hour')}
           UNION ALL
-          SELECT at, latency_bin(latency_ms), 1, COALESCE(latency_ms, 0) FROM receipts
+          SELECT at, ${Prisma.raw(latencyBinSql('latency_ms'))}, 1, COALESCE(latency_ms, 0) FROM receipts
            WHERE ${filters(kind, q)} AND (at < ${raw[0]} OR at >= ${raw[1]})
         ) pieces
        GROUP BY 1, 2`;

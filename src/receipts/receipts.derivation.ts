@@ -5,6 +5,7 @@ import { DerivationRunner } from '../ingest/derivation-runner.service';
 import { DerivationStep } from '../ingest/derivation-step';
 import { ReceiptRow } from '../ingest/cometchat-event';
 import { DerivedRowsWriter, mergeBy, minOf } from '../ingest/stored-event';
+import { tallyLatencyHistogram } from './latency-tally';
 
 type Row = ReceiptRow & { appId: string; eventId: string };
 
@@ -288,13 +289,19 @@ export const writeGroupReceipts: DerivedRowsWriter = async (tx, events) => {
   );
 };
 
-/** Explicit and implied receipts, then group aggregates (after messages, which they read). */
+/**
+ * Explicit and implied receipts, then group aggregates (after messages, which they read), then
+ * the latency histogram of what changed.
+ */
 @Injectable()
 export class ReceiptsDerivation implements DerivationStep {
   readonly name = 'receipts';
   readonly derive: DerivedRowsWriter = async (tx, events) => {
     await writeReceipts(tx, events);
     await writeGroupReceipts(tx, events);
+    for (const appId of new Set(events.map((e) => e.appId))) {
+      await tallyLatencyHistogram(tx, appId);
+    }
   };
 
   constructor(runner: DerivationRunner) {
