@@ -386,7 +386,7 @@ async function recordFailures(
   await tx.query(
     `INSERT INTO derivation_failures (app_id, event_id, error)
      SELECT $1, event_id, error FROM unnest($2::bigint[], $3::text[]) AS f(event_id, error)
-     ON CONFLICT (app_id, event_id) DO UPDATE SET error = EXCLUDED.error, failed_at = now()`,
+     ON CONFLICT (app_id, event_id) DO UPDATE SET error = EXCLUDED.error, failed_at = EXCLUDED.failed_at`,
     [app, failures.map((f) => f.eventId), failures.map((f) => f.error)],
   );
 }
