@@ -1,8 +1,14 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { DerivationRunner } from '../../src/ingest/derivation-runner.service';
 import { MetricsService } from '../../src/metrics/metrics.service';
-import { afterMessage, currentConnection, currentReceipt, legacyConnection } from '../factories';
+import {
+  afterMessage,
+  currentConnection,
+  currentReceipt,
+  groupAggregate,
+  legacyConnection,
+} from '../factories';
 import { get, post, postAll } from '../setup/http';
 import { resetDatabase, rows, startApp, withDb } from '../setup/test-app';
 
@@ -229,8 +235,8 @@ describe('Citus: one app, one shard', () => {
   });
 
   describe('statement plans', () => {
-    /** The statements one request sends, with their parameters. */
-    async function statementsOf(url: string): Promise<{ text: string; values: unknown[] }[]> {
+    /** The statements some work sends (queries and writes), with their parameters. */
+    async function statementsOf(work: () => Promise<unknown>) {
       const sent: { text: string; values: unknown[] }[] = [];
       const original = Reflect.get(Client.prototype, 'query') as (...a: unknown[]) => unknown;
       Client.prototype.query = function (this: Client, ...args: unknown[]) {
@@ -238,32 +244,42 @@ describe('Citus: one app, one shard', () => {
         const text = typeof config === 'string' ? config : config?.text;
         const values =
           typeof config === 'string' ? (Array.isArray(args[1]) ? args[1] : []) : config?.values;
-        if (typeof text === 'string' && /^\s*(WITH|SELECT)\b/i.test(text)) {
+        if (typeof text === 'string' && /^\s*(WITH|SELECT|INSERT|UPDATE|DELETE)\b/i.test(text)) {
           sent.push({ text, values: values ?? [] });
         }
         return original.apply(this, args);
       } as typeof Client.prototype.query;
       try {
-        expect((await get(app, url)).statusCode).toBe(200);
+        await work();
       } finally {
         Client.prototype.query = original as typeof Client.prototype.query;
       }
       return sent;
     }
 
-    /** Each statement's distributed plan: how many tasks (shards) each Citus scan of it runs. */
-    async function taskCounts(url: string): Promise<{ text: string; tasks: number[] }[]> {
-      const plans = [];
-      for (const { text, values } of await statementsOf(url)) {
-        const { rows: plan } = await withDb((c) =>
-          c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, values),
-        );
-        const lines = plan.map((p) => p['QUERY PLAN']).join('\n');
-        const tasks = [...lines.matchAll(/Task Count: (\d+)/g)].map((m) => Number(m[1]));
-        plans.push({ text: text.replace(/\s+/g, ' ').trim().slice(0, 120), tasks });
+    /**
+     * Each statement's distributed plan (EXPLAIN, not run): how many tasks (shards) each Citus
+     * scan or subplan of it has. A statement on local tables or none has no task at all.
+     */
+    async function taskCounts(work: () => Promise<unknown>) {
+      const plans: { text: string; tasks: number[] }[] = [];
+      for (const { text, values } of await statementsOf(work)) {
+        let lines: string;
+        try {
+          const { rows: plan } = await withDb((c) =>
+            c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, values),
+          );
+          lines = plan.map((p) => p['QUERY PLAN']).join('\n');
+        } catch (error) {
+          lines = `Task Count: -1 (${(error as Error).message})`;
+        }
+        const tasks = [...lines.matchAll(/Task Count: (-?\d+)/g)].map((m) => Number(m[1]));
+        plans.push({ text: text.replace(/\s+/g, ' ').trim().slice(0, 160), tasks });
       }
       return plans;
     }
+
+    const request = (url: string) => async () => expect((await get(app, url)).statusCode).toBe(200);
 
     let appId: string;
     beforeAll(async () => {
@@ -278,10 +294,87 @@ describe('Citus: one app, one shard', () => {
       ['receipts', (a: string) => `/messages/${a}-m1/receipts?appId=${a}`],
       ['sessions', (a: string) => `/users/bob/sessions?appId=${a}`],
     ])('runs the %s lookup on one shard (Task Count: 1)', async (_, url) => {
-      const plans = await taskCounts(url(appId));
+      const plans = await taskCounts(request(url(appId)));
       // Read-your-writes and the lookup itself: each on the distributed tables, each on one shard.
       expect(plans.filter((p) => p.tasks.length > 0).length).toBeGreaterThanOrEqual(2);
       expect(plans.filter((p) => p.tasks.some((n) => n !== 1))).toEqual([]);
+    });
+
+    it("derives a batch with statements that each touch the app's one shard", async () => {
+      // Messages, explicit and implied receipts (one arriving before its message), a group
+      // aggregate, connections in both formats with a legacy connections[] list.
+      await postAll(app, [
+        currentReceipt({
+          appId,
+          messageId: `${appId}-m9`,
+          reader: 'bob',
+          messageSender: 'alice',
+          kind: 'read',
+          at: T0 + 20,
+        }),
+        ...traffic(appId, 5),
+        afterMessage({
+          appId,
+          id: `${appId}-m9`,
+          sender: 'alice',
+          receiver: 'bob',
+          sentAt: T0 + 9,
+        }),
+        groupAggregate({
+          appId,
+          messageId: `${appId}-m5`,
+          group: 'g',
+          kind: 'readByAll',
+          at: T0 + 30,
+        }),
+        legacyConnection({
+          appId,
+          uid: 'bob',
+          type: 'connected',
+          at: (T0 + 40) * 1000,
+          status: 'online',
+          connection: { session: 's40', connectedAt: (T0 + 40) * 1000 },
+          open: [{ session: 's40', connectedAt: (T0 + 40) * 1000 }],
+        }),
+      ]);
+      // Not EXPLAIN (Citus cannot explain every data-modifying CTE): the deriving instance's
+      // connections refuse any statement that would run on more than one shard.
+      const url = new URL(process.env.TEST_DATABASE_URL!);
+      url.searchParams.set('options', '-c citus.multi_task_query_log_level=error');
+      const deriver = await startApp({ DERIVE_ENABLED: 'false' }, url.toString());
+      try {
+        const setting = await deriver
+          .get(Pool)
+          .query<{ level: string }>('SELECT current_setting($1) AS level', [
+            'citus.multi_task_query_log_level',
+          ]);
+        expect(setting.rows[0].level).toBe('error');
+        const statements = await statementsOf(() => deriver.get(DerivationRunner).drain(appId));
+        expect(statements.length).toBeGreaterThan(10);
+      } finally {
+        await deriver.close();
+      }
+      const [state] = await rows<Record<string, number>>(
+        `SELECT (SELECT count(*)::int FROM receipts WHERE app_id = $1 AND implied) AS implied,
+                (SELECT count(*)::int FROM group_receipts WHERE app_id = $1) AS groups,
+                (SELECT count(*)::int FROM derivation_failures WHERE app_id = $1) AS failed`,
+        [appId],
+      );
+      expect(state).toEqual({ implied: expect.any(Number), groups: 1, failed: 0 });
+      expect(state.implied).toBeGreaterThan(0);
+    });
+
+    it('refuses a statement over every shard on such a connection (the check above can fail)', async () => {
+      const url = new URL(process.env.TEST_DATABASE_URL!);
+      url.searchParams.set('options', '-c citus.multi_task_query_log_level=error');
+      const strict = new Client({ connectionString: url.toString() });
+      await strict.connect();
+      try {
+        await expect(strict.query('SELECT count(*) FROM receipts')).rejects.toThrow(/multi-task/);
+        await strict.query('SELECT count(*) FROM receipts WHERE app_id = $1', [appId]);
+      } finally {
+        await strict.end();
+      }
     });
   });
 });
