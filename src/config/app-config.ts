@@ -35,6 +35,15 @@ export class AppConfig {
   @Transform(toBool) @IsBoolean() RUN_MIGRATIONS = true;
   @Transform(toInt) @IsInt() @Min(1) @Max(500) DB_POOL_SIZE = 10;
   @Transform(toInt) @IsInt() @Min(100) DB_CONNECT_TIMEOUT_MS = 3000;
+  /** Named prepared statements on the hot paths; false for PgBouncer in transaction mode. */
+  @Transform(toBool) @IsBoolean() DB_PREPARED_STATEMENTS = true;
+  /** A streaming replica for the heavy reads (analytics, session history, the event log). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
+  DATABASE_REPLICA_URL?: string;
+  /** Longest a read waits for the replica to replay what it must see before the primary answers. */
+  @Transform(toInt) @IsInt() @Min(0) REPLICA_MAX_WAIT_MS = 1000;
 
   @Transform(emptyToUndefined)
   @ValidateIf(
