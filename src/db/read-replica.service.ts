@@ -30,12 +30,20 @@ export function walPosition(lsn: string): bigint {
   return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
 }
 
+/** Connection lost or refused, the server shutting down or starting up, too many connections. */
+const GONE = /^(08...|57P0[123]|53300)$/;
+
+/** The replica cannot be used now (Prisma reports a lost connection only by its SQLSTATE). */
+function isGone(error: unknown): boolean {
+  return isConnectionError(error) || GONE.test(sqlState(error) ?? '');
+}
+
 /**
- * A replica's answer that the primary can give instead: the replica unreachable, shutting down, or
- * a query it cancelled because replay needed the rows (40001, "conflict with recovery").
+ * A replica's failure that the primary can answer instead: the replica gone, or a query it
+ * cancelled because replay needed the rows it read (40001, "conflict with recovery").
  */
 export function isReplicaFault(error: unknown): boolean {
-  return isConnectionError(error) || sqlState(error) === '40001';
+  return isGone(error) || sqlState(error) === '40001';
 }
 
 /** `work`'s result, or 'timeout' once `ms` passed (work itself goes on). */
@@ -136,7 +144,7 @@ export class ReadReplica implements OnApplicationShutdown {
 
   /** A read on the replica failed (isReplicaFault) and goes to the primary instead. */
   readFailed(error: unknown): void {
-    if (isConnectionError(error)) {
+    if (isGone(error)) {
       this.fail((error as Error).message);
     }
   }
@@ -180,7 +188,7 @@ export class ReadReplica implements OnApplicationShutdown {
       const status = await within(this.config.DB_CONNECT_TIMEOUT_MS, measure());
       return status === 'timeout' ? down : status;
     } catch (error) {
-      if (isConnectionError(error)) {
+      if (isGone(error)) {
         this.fail((error as Error).message);
       }
       return down;
