@@ -211,7 +211,7 @@ describe('read replica (DATABASE_REPLICA_URL)', () => {
         from: 'primary',
       });
       for (const url of HEAVY_URLS) {
-        for (const headers of [{}, { prefer: 'wait=0' }]) {
+        for (const headers of [{}, { prefer: 'wait=0' }] as Record<string, string>[]) {
           const [res, expected] = [await get(app, url, headers), await get(primaryOnly, url)];
           expect({ url, status: res.statusCode, from: res.headers['x-read-from'] }).toEqual({
             url,
