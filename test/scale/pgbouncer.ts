@@ -78,7 +78,9 @@ export async function startPgBouncer(
     await embedded.waitForPort(port);
   } catch (error) {
     child.kill('SIGTERM');
-    throw new Error(`PgBouncer did not start: ${(error as Error).message}\n${log()}`);
+    throw new Error(`PgBouncer did not start: ${(error as Error).message}\n${log()}`, {
+      cause: error,
+    });
   }
   return {
     url: (alias = database) => {
