@@ -15,10 +15,18 @@ import {
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
-const toBool = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && value !== ''
-    ? ['1', 'true', 'yes'].includes(value.toLowerCase())
-    : value;
+// Anything else stays a string, which @IsBoolean refuses: `on` must not quietly mean false.
+const toBool = ({ value }: { value: unknown }) => {
+  const text = typeof value === 'string' ? value.toLowerCase() : undefined;
+  if (text === undefined || text === '') {
+    return value;
+  }
+  return ['1', 'true', 'yes', 'on'].includes(text)
+    ? true
+    : ['0', 'false', 'no', 'off'].includes(text)
+      ? false
+      : value;
+};
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /** Every environment variable the service reads, with its default. The README lists the same. */
