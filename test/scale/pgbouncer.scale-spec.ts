@@ -187,8 +187,11 @@ describe('behind PgBouncer in transaction mode (DB_PREPARED_STATEMENTS=false)', 
           await app.close();
         }
       };
+      // Here 9 of the 12 answered 503 (42P05: prepared statement "…" already exists).
       expect((await statuses({})).some((status) => status >= 500)).toBe(true);
-      expect(await statuses({ DB_PREPARED_STATEMENTS: 'false' })).toEqual(urls.map(() => 200));
+      const expected = (await getAll(direct, urls)).map((res) => res.statusCode);
+      expect(expected.every((status) => status < 500)).toBe(true);
+      expect(await statuses({ DB_PREPARED_STATEMENTS: 'false' })).toEqual(expected);
     });
   });
 });
