@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { afterMessage, currentConnection } from './factories';
 import { freePort } from './reliability/service';
 import { get, postAll } from './setup/http';
+import { BOTH_WAITS, expectServedBy } from './setup/read-replica';
 import { resetDatabase, startApp, testDatabaseUrl } from './setup/test-app';
 
 /**
@@ -54,17 +55,7 @@ describe('read replica unusable (DATABASE_REPLICA_URL)', () => {
     const app = await startApp({ DATABASE_REPLICA_URL: await replicaUrl() });
     const direct = await startApp();
     try {
-      for (const url of HEAVY) {
-        for (const headers of [{}, { prefer: 'wait=0' }] as Record<string, string>[]) {
-          const [res, expected] = [await get(app, url, headers), await get(direct, url)];
-          expect({ url, status: res.statusCode, from: res.headers['x-read-from'] }).toEqual({
-            url,
-            status: 200,
-            from: 'primary',
-          });
-          expect(res.json()).toEqual(expected.json());
-        }
-      }
+      await expectServedBy(app, direct, HEAVY, 'primary', BOTH_WAITS);
       const health = await get(app, '/health');
       expect(health.statusCode).toBe(200);
       expect(health.json<{ info: { replica: unknown } }>().info.replica).toEqual({

@@ -20,7 +20,7 @@ const APP_POOL = '8';
 const SERVER_POOL = 2;
 
 function traffic(): SimEvent[] {
-  const model = new TrafficModel({
+  return new TrafficModel({
     appId: APP_ID,
     users: 8,
     start: START,
@@ -28,12 +28,7 @@ function traffic(): SimEvent[] {
     end: START + 3 * HOUR + 60_000,
     rate: 5,
     seed: 21,
-  });
-  const events: SimEvent[] = [];
-  for (let e = model.next(); e !== undefined; e = model.next()) {
-    events.push(e);
-  }
-  return events;
+  }).rest();
 }
 
 const getAll = (app: NestFastifyApplication, urls: string[]) =>

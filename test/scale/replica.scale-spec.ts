@@ -2,6 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SimEvent, TrafficModel } from '../../scripts/traffic-model';
 import { currentConnection } from '../factories';
 import { fillPath, isPublicRoute, listRoutes } from '../setup/routes';
+import { BOTH_WAITS, expectServedBy } from '../setup/read-replica';
 import { startApp } from '../setup/test-app';
 import { startReplicaPair, ReplicaPair } from './replica-pair';
 
@@ -40,7 +41,7 @@ const HEAVY_URLS = [
 ];
 
 function traffic(): SimEvent[] {
-  const model = new TrafficModel({
+  return new TrafficModel({
     appId: APP_ID,
     users: 6,
     start: START,
@@ -48,12 +49,7 @@ function traffic(): SimEvent[] {
     end: START + 3 * HOUR + 30_000,
     rate: 5,
     seed: 12,
-  });
-  const events: SimEvent[] = [];
-  for (let e = model.next(); e !== undefined; e = model.next()) {
-    events.push(e);
-  }
-  return events;
+  }).rest();
 }
 
 /** A new session of a user unknown so far: only a read that sees this write knows it. */
@@ -104,15 +100,7 @@ describe('read replica (DATABASE_REPLICA_URL)', () => {
   });
 
   it('serves the heavy reads from the replica once caught up, with the primary’s answers', async () => {
-    for (const url of HEAVY_URLS) {
-      const [res, expected] = [await get(app, url), await get(primaryOnly, url)];
-      expect({ url, status: res.statusCode, from: res.headers['x-read-from'] }).toEqual({
-        url,
-        status: 200,
-        from: 'replica',
-      });
-      expect(res.json()).toEqual(expected.json());
-    }
+    await expectServedBy(app, primaryOnly, HEAVY_URLS, 'replica');
     const sessions = await get(app, `/users/${UID}/sessions?appId=${APP_ID}&${WINDOW}`);
     expect(sessions.json<{ items: unknown[] }>().items.length).toBeGreaterThan(0);
   });
@@ -210,17 +198,7 @@ describe('read replica (DATABASE_REPLICA_URL)', () => {
         status: 200,
         from: 'primary',
       });
-      for (const url of HEAVY_URLS) {
-        for (const headers of [{}, { prefer: 'wait=0' }] as Record<string, string>[]) {
-          const [res, expected] = [await get(app, url, headers), await get(primaryOnly, url)];
-          expect({ url, status: res.statusCode, from: res.headers['x-read-from'] }).toEqual({
-            url,
-            status: 200,
-            from: 'primary',
-          });
-          expect(res.json()).toEqual(expected.json());
-        }
-      }
+      await expectServedBy(app, primaryOnly, HEAVY_URLS, 'primary', BOTH_WAITS);
       const health = await get(app, '/health');
       expect(health.statusCode).toBe(200);
       expect(health.json<{ info: { replica: unknown } }>().info.replica).toMatchObject({
