@@ -116,8 +116,13 @@ export class ReadReplica implements OnApplicationShutdown {
       return 'replica';
     }
     const deadline = performance.now() + waitMs;
+    // Commits wait for their WAL to be written (and flushed) unless synchronous_commit is off:
+    // then a transaction this read must see may still sit past the write position.
     const { rows } = await this.primary.pool.query<{ lsn: string }>(
-      `SELECT pg_current_wal_lsn()::text AS lsn`,
+      `SELECT CASE WHEN current_setting('synchronous_commit') = 'off'
+         THEN pg_current_wal_insert_lsn()
+         ELSE pg_current_wal_lsn()
+       END::text AS lsn`,
     );
     const due = walPosition(rows[0].lsn);
     for (;;) {
