@@ -105,7 +105,8 @@ export class ReadReplica implements OnApplicationShutdown {
   /**
    * Which server answers a read due now: the replica once it has replayed the primary's current
    * WAL position, waiting at most `waitMs` for that; 'as-is' takes the replica without asking
-   * (`Prefer: wait=0`). The primary when no replica is set or it failed in the last second.
+   * (`Prefer: wait=0`) once it was seen to be a standby and has not failed since. The primary when no replica is set or
+   * it failed in the last second.
    */
   async choose(waitMs: number | 'as-is'): Promise<ReadServer> {
     const replica = this.replica;
@@ -113,7 +114,13 @@ export class ReadReplica implements OnApplicationShutdown {
       return 'primary';
     }
     if (waitMs === 'as-is') {
-      return 'replica';
+      // As it is, without asking, once it was seen to be a standby and has not failed since;
+      // otherwise ask first, so the answer never depends on timing.
+      if (!this.failing && this.replayed >= 0n) {
+        return 'replica';
+      }
+      const replayed = await within(this.config.DB_CONNECT_TIMEOUT_MS, this.askReplayed(replica));
+      return replayed === 'timeout' || replayed === null ? 'primary' : 'replica';
     }
     const deadline = performance.now() + waitMs;
     // Commits wait for their WAL to be written (and flushed) unless synchronous_commit is off:
@@ -169,14 +176,14 @@ export class ReadReplica implements OnApplicationShutdown {
           paused: boolean | null;
           age_ms: number | null;
         }>(
-          `SELECT pg_last_wal_replay_lsn()::text AS replayed,
+          `SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END AS replayed,
                   CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() END AS paused,
                   (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS age_ms`,
         ),
       ]);
       const { replayed, paused, age_ms } = standby.rows[0];
       if (replayed === null) {
-        this.fail('DATABASE_REPLICA_URL is not a standby (pg_last_wal_replay_lsn() is null)');
+        this.fail('DATABASE_REPLICA_URL is not a standby (pg_is_in_recovery() is false)');
         return down;
       }
       this.saw(walPosition(replayed));
@@ -215,10 +222,11 @@ export class ReadReplica implements OnApplicationShutdown {
   private async queryReplayed(replica: PrismaService): Promise<bigint | null> {
     try {
       const { rows } = await replica.pool.query<{ lsn: string | null }>(
-        `SELECT pg_last_wal_replay_lsn()::text AS lsn`,
+        // A primary that went through crash recovery keeps reporting where recovery ended.
+        `SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END AS lsn`,
       );
       if (rows[0].lsn === null) {
-        this.fail('DATABASE_REPLICA_URL is not a standby (pg_last_wal_replay_lsn() is null)');
+        this.fail('DATABASE_REPLICA_URL is not a standby (pg_is_in_recovery() is false)');
         return null;
       }
       this.saw(walPosition(rows[0].lsn));

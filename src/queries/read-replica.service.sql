@@ -7,4 +7,4 @@ SELECT CASE WHEN current_setting('synchronous_commit') = 'off'
 END::text AS lsn;
 
 -- ReadReplica.queryReplayed
-SELECT pg_last_wal_replay_lsn()::text AS lsn;
+SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()::text END AS lsn;
