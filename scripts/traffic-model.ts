@@ -197,6 +197,15 @@ export class TrafficModel {
     return this.users.filter((u) => this.isOnline(u, at)).map((u) => u.uid);
   }
 
+  /** Every event still to post, in order (for a whole simulated run at once). */
+  rest(): SimEvent[] {
+    const events: SimEvent[] = [];
+    for (let e = this.next(); e !== undefined; e = this.next()) {
+      events.push(e);
+    }
+    return events;
+  }
+
   /**
    * The next event to post, generating the model window by window: everything generated for
    * [t, t + window) happens at or after t, so events posted before t can no longer be preceded.

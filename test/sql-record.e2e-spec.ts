@@ -6,7 +6,7 @@ import { DerivationRunner } from '../src/ingest/derivation-runner.service';
 import { PrismaService } from '../src/db/prisma.service';
 import { Prisma } from '../src/generated/prisma/client';
 import { ROOT } from './setup/test-database';
-import { resetDatabase, startApp } from './setup/test-app';
+import { resetDatabase, startApp, testDatabaseUrl } from './setup/test-app';
 
 /**
  * The SQL each file of src/ runs, kept in src/queries/<file>.sql so that a statement can be read
@@ -113,7 +113,13 @@ describe('the SQL record (src/queries/)', () => {
       pending = callerOf(new Error().stack ?? '') ?? pending;
       return poolQuery.apply(this, args);
     } as typeof Pool.prototype.query;
-    const app = await startApp({ DERIVE_ENABLED: 'false', READ_YOUR_WRITES_TIMEOUT_MS: '50' });
+    // The primary as its own "replica": not a standby, so the heavy reads go to the primary as
+    // they do without one, and the replica routing's statements are recorded too.
+    const app = await startApp({
+      DERIVE_ENABLED: 'false',
+      READ_YOUR_WRITES_TIMEOUT_MS: '50',
+      DATABASE_REPLICA_URL: testDatabaseUrl(),
+    });
     // Prisma sends its statements after hops that lose the caller's stack: note the caller
     // when a service calls Prisma (requests here run one at a time).
     const service: PrismaService = app.get(PrismaService);

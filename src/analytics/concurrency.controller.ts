@@ -3,10 +3,11 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiQueryEndpoint } from '../common/openapi';
 import { ConcurrencyDto, ConcurrencyQueryDto } from './concurrency.dto';
 import { ConcurrencyService } from './concurrency.service';
-import { ReadsDerivedState } from '../ingest/read-your-writes';
+import { PrefersReplica, ReadsDerivedState } from '../ingest/read-your-writes';
 
 @ApiTags('analytics')
 @ReadsDerivedState()
+@PrefersReplica()
 @Controller('analytics')
 export class ConcurrencyController {
   constructor(private readonly concurrency: ConcurrencyService) {}

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { BadQueryParameterError } from '../common/bad-query-parameter.error';
 import { effectiveRange } from '../common/query-params';
 import { PrismaService } from '../db/prisma.service';
+import { ReadReplica } from '../db/read-replica.service';
 import { Prisma } from '../generated/prisma/client';
 import { ConcurrencyDto, ConcurrencyInterval, ConcurrencyQueryDto } from './concurrency.dto';
 
@@ -25,7 +26,12 @@ interface BucketRow {
 
 @Injectable()
 export class ConcurrencyService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: ReadReplica) {}
+
+  /** The primary's client, or the replica's while a @PrefersReplica route reads there. */
+  private get prisma(): PrismaService {
+    return this.db.prisma;
+  }
 
   /**
    * Each user's sessions are merged into disjoint intervals first (a user on two devices is one

@@ -19,7 +19,28 @@ describe(loadConfig.name, () => {
       API_KEY: undefined,
       RATE_LIMIT_MAX: 0,
       RATE_LIMIT_WINDOW_MS: 60000,
+      DB_PREPARED_STATEMENTS: true,
+      DATABASE_REPLICA_URL: undefined,
+      REPLICA_MAX_WAIT_MS: 1000,
     });
+  });
+
+  it('takes a read replica and the pooler switch, and refuses a replica URL that is not PostgreSQL', () => {
+    expect(
+      loadConfig({
+        DATABASE_REPLICA_URL: 'postgresql://u:p@replica.internal:5432/presence',
+        REPLICA_MAX_WAIT_MS: '0',
+        DB_PREPARED_STATEMENTS: 'false',
+      }),
+    ).toMatchObject({
+      DATABASE_REPLICA_URL: 'postgresql://u:p@replica.internal:5432/presence',
+      REPLICA_MAX_WAIT_MS: 0,
+      DB_PREPARED_STATEMENTS: false,
+    });
+    expect(loadConfig({ DATABASE_REPLICA_URL: '' }).DATABASE_REPLICA_URL).toBeUndefined();
+    expect(() => loadConfig({ DATABASE_REPLICA_URL: 'mysql://x' })).toThrow(/DATABASE_REPLICA_URL/);
+    expect(() => loadConfig({ REPLICA_MAX_WAIT_MS: '-1' })).toThrow(/REPLICA_MAX_WAIT_MS/);
+    expect(() => loadConfig({ DB_PREPARED_STATEMENTS: 'maybe' })).toThrow(/DB_PREPARED_STATEMENTS/);
   });
 
   it('takes a rate limit, and refuses a negative one or a window under a second', () => {

@@ -15,10 +15,18 @@ import {
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : Number(value);
-const toBool = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && value !== ''
-    ? ['1', 'true', 'yes'].includes(value.toLowerCase())
-    : value;
+// Anything else stays a string, which @IsBoolean refuses: `on` must not quietly mean false.
+const toBool = ({ value }: { value: unknown }) => {
+  const text = typeof value === 'string' ? value.toLowerCase() : undefined;
+  if (text === undefined || text === '') {
+    return value;
+  }
+  return ['1', 'true', 'yes', 'on'].includes(text)
+    ? true
+    : ['0', 'false', 'no', 'off'].includes(text)
+      ? false
+      : value;
+};
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /** Every environment variable the service reads, with its default. The README lists the same. */
@@ -35,6 +43,15 @@ export class AppConfig {
   @Transform(toBool) @IsBoolean() RUN_MIGRATIONS = true;
   @Transform(toInt) @IsInt() @Min(1) @Max(500) DB_POOL_SIZE = 10;
   @Transform(toInt) @IsInt() @Min(100) DB_CONNECT_TIMEOUT_MS = 3000;
+  /** Named prepared statements on the hot paths; false for PgBouncer in transaction mode. */
+  @Transform(toBool) @IsBoolean() DB_PREPARED_STATEMENTS = true;
+  /** A streaming replica for the heavy reads (analytics, session history, the event log). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
+  DATABASE_REPLICA_URL?: string;
+  /** Longest a read waits for the replica to replay what it must see before the primary answers. */
+  @Transform(toInt) @IsInt() @Min(0) REPLICA_MAX_WAIT_MS = 1000;
 
   @Transform(emptyToUndefined)
   @ValidateIf(

@@ -11,7 +11,7 @@ import {
   UserParamsDto,
 } from './presence.dto';
 import { PresenceService } from './presence.service';
-import { ReadsDerivedState } from '../ingest/read-your-writes';
+import { PrefersReplica, ReadsDerivedState } from '../ingest/read-your-writes';
 
 @ApiTags('presence')
 @ReadsDerivedState()
@@ -31,6 +31,7 @@ export class PresenceController {
   }
 
   @Get('users/:uid/sessions')
+  @PrefersReplica()
   @ApiQueryEndpoint("The user's sessions, newest connection first, and the time online")
   @ApiOkResponse({ type: SessionsPageDto })
   @ApiNotFoundResponse({ type: ApiErrorDto, description: 'No connection event of this user' })

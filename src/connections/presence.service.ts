@@ -4,6 +4,7 @@ import { decodeCursor, page } from '../common/paging';
 import { assertRange } from '../common/query-params';
 import { statementName } from '../db/prepared';
 import { PrismaService } from '../db/prisma.service';
+import { ReadReplica } from '../db/read-replica.service';
 import { Prisma } from '../generated/prisma/client';
 import {
   OnlinePageDto,
@@ -102,7 +103,12 @@ const appOf = (appId: string | undefined) =>
 
 @Injectable()
 export class PresenceService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: ReadReplica) {}
+
+  /** The primary's client, or the replica's while a @PrefersReplica route reads there. */
+  private get prisma(): PrismaService {
+    return this.db.prisma;
+  }
 
   /** One round trip: the hottest read of the service (SPEC 5: p99 under 5 ms). */
   async presence(uid: string, query: PresenceQueryDto): Promise<PresenceDto> {

@@ -1,7 +1,9 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { Pool } from 'pg';
 import { AppConfig } from '../config/app-config';
+import { createPool } from './pool';
 import { PrismaService } from './prisma.service';
+import { ReadReplica } from './read-replica.service';
 
 export const DATABASE_URL = Symbol('DATABASE_URL');
 
@@ -11,25 +13,11 @@ export const DATABASE_URL = Symbol('DATABASE_URL');
     {
       provide: Pool,
       inject: [AppConfig, DATABASE_URL],
-      useFactory: (config: AppConfig, url: string) => {
-        const pool = new Pool({
-          connectionString: url,
-          max: config.DB_POOL_SIZE,
-          connectionTimeoutMillis: config.DB_CONNECT_TIMEOUT_MS,
-          idleTimeoutMillis: 30_000,
-        });
-        // A client losing its server (outage, restart) must not crash the process: pg emits
-        // 'error' on idle and on checked-out clients alike; the pool drops the broken ones.
-        const logger = new Logger('Database');
-        pool.on('error', (error) => logger.warn(`Idle connection lost: ${error.message}`));
-        pool.on('connect', (client) =>
-          client.on('error', (error) => logger.warn(`Connection lost: ${error.message}`)),
-        );
-        return pool;
-      },
+      useFactory: (config: AppConfig, url: string) => createPool(url, config),
     },
     { provide: PrismaService, inject: [Pool], useFactory: (pool: Pool) => new PrismaService(pool) },
+    ReadReplica,
   ],
-  exports: [Pool, PrismaService],
+  exports: [Pool, PrismaService, ReadReplica],
 })
 export class DbModule {}

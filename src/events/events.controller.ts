@@ -13,9 +13,11 @@ import {
   StoredEventsPageDto,
 } from './events.dto';
 import { EventsService } from './events.service';
+import { PrefersReplica } from '../ingest/read-your-writes';
 
 // Unprefixed: `/apps` is read from the raw log like `/events`, so it lives here.
 @ApiTags('events')
+@PrefersReplica()
 @Controller()
 export class EventsController {
   constructor(private readonly events: EventsService) {}

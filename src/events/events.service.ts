@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { decodeCursor, page, Page } from '../common/paging';
 import { assertRange } from '../common/query-params';
 import { PrismaService } from '../db/prisma.service';
+import { ReadReplica } from '../db/read-replica.service';
 import { Prisma } from '../generated/prisma/client';
 import {
   AppsDto,
@@ -14,7 +15,12 @@ import {
 
 @Injectable()
 export class EventsService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: ReadReplica) {}
+
+  /** The primary's client, or the replica's while a @PrefersReplica route reads there. */
+  private get prisma(): PrismaService {
+    return this.db.prisma;
+  }
 
   /** The apps of the raw log, by app id, with their event counts and latest event times. */
   async apps(query: AppsQueryDto): Promise<AppsDto> {

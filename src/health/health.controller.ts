@@ -17,7 +17,7 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({
     summary:
-      'Readiness: database reachable, migrations applied, ingest queue not full (503 if not); derivation backlog and lag (`degraded` past DERIVATION_LAG_DEGRADED_MS)',
+      'Readiness: database reachable, migrations applied, ingest queue not full (503 if not); derivation backlog and lag (`degraded` past DERIVATION_LAG_DEGRADED_MS); the read replica lag when DATABASE_REPLICA_URL is set (`degraded` when unreachable, never 503)',
   })
   ready() {
     return this.health.check([
@@ -25,6 +25,7 @@ export class HealthController {
       () => this.readiness.migrations(),
       () => this.readiness.ingestQueue(),
       () => this.readiness.derivation(),
+      ...(this.readiness.replicaConfigured ? [() => this.readiness.replica()] : []),
     ]);
   }
 

@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Pool } from 'pg';
 import { AppConfig } from '../config/app-config';
+import { ReadReplica } from '../db/read-replica.service';
 import { DerivationRunner } from '../ingest/derivation-runner.service';
 import { IngestWriter } from '../ingest/ingest-writer.service';
 
@@ -25,7 +26,12 @@ export class ReadinessIndicators {
     private readonly writer: IngestWriter,
     private readonly config: AppConfig,
     private readonly runner: DerivationRunner,
+    private readonly readReplica: ReadReplica,
   ) {}
+
+  get replicaConfigured(): boolean {
+    return this.readReplica.configured;
+  }
 
   async database() {
     const check = this.health.check('database');
@@ -83,6 +89,20 @@ export class ReadinessIndicators {
     } catch (error) {
       return check.down(failure(error));
     }
+  }
+
+  /**
+   * The read replica's lag. Stays up when the replica is down or behind: the primary answers its
+   * reads meanwhile, so the instance still serves everything; `degraded` says so (unreachable,
+   * replay paused, or further behind than a read waits for it).
+   */
+  async replica() {
+    const status = await this.readReplica.status();
+    const behind = (status.lagMs ?? 0) > this.config.REPLICA_MAX_WAIT_MS;
+    return this.health.check('replica').up({
+      ...status,
+      degraded: !status.reachable || status.replayPaused === true || behind,
+    });
   }
 
   /** pg's own timeout only covers connecting; a server that stopped answering must not hang us. */

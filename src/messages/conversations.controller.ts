@@ -8,7 +8,7 @@ import {
   ConversationsQueryDto,
 } from './conversations.dto';
 import { ConversationsService } from './conversations.service';
-import { ReadsDerivedState } from '../ingest/read-your-writes';
+import { PrefersReplica, ReadsDerivedState } from '../ingest/read-your-writes';
 
 @ReadsDerivedState()
 @Controller()
@@ -37,6 +37,7 @@ export class ConversationsController {
   }
 
   @Get('analytics/conversations')
+  @PrefersReplica()
   @ApiTags('analytics')
   @ApiQueryEndpoint(
     'The busiest conversations: most messages sent in the window',

@@ -3,6 +3,7 @@ import { BadQueryParameterError } from '../common/bad-query-parameter.error';
 import { decodeCursor, page } from '../common/paging';
 import { assertRange, effectiveRange } from '../common/query-params';
 import { PrismaService } from '../db/prisma.service';
+import { ReadReplica } from '../db/read-replica.service';
 import { Prisma } from '../generated/prisma/client';
 import {
   BusyConversationsDto,
@@ -37,7 +38,12 @@ interface ConversationRow {
 
 @Injectable()
 export class ConversationsService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly db: ReadReplica) {}
+
+  /** The primary's client, or the replica's while a @PrefersReplica route reads there. */
+  private get prisma(): PrismaService {
+    return this.db.prisma;
+  }
 
   /** The busiest conversations by messages sent in the window, most messages first. */
   async busiest(query: ConversationsQueryDto): Promise<BusyConversationsDto> {

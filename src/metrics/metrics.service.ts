@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ReadReplica } from '../db/read-replica.service';
 /**
  * Prometheus metrics of one app instance, on a registry of its own (several apps in one
  * process, as in the tests, never share counters).
@@ -51,11 +52,18 @@ export class MetricsService implements OnApplicationShutdown {
     registers: [this.registry],
   });
 
+  readonly routedReads = new Counter({
+    name: 'routed_reads_total',
+    help: 'Reads of the replica-preferring routes (analytics, session history, the event log), by the server that answered',
+    labelNames: ['served_by'],
+    registers: [this.registry],
+  });
+
   private queueDepth: () => number = () => 0;
   private derivation: () => Promise<{ backlog: number; lagMs: number; failed: number }> = () =>
     Promise.resolve({ backlog: 0, lagMs: 0, failed: 0 });
 
-  constructor(pool: Pool) {
+  constructor(pool: Pool, replica: ReadReplica) {
     collectDefaultMetrics({ register: this.registry });
     const depth = () => this.queueDepth();
     new Gauge({
@@ -96,6 +104,21 @@ export class MetricsService implements OnApplicationShutdown {
         this.set({ measure: 'failed' }, status.failed);
       },
     });
+    if (replica.configured) {
+      new Gauge({
+        name: 'db_replica_status',
+        help: 'The read replica (DATABASE_REPLICA_URL): up (answers as a standby, 1/0), lag_bytes (WAL not yet replayed), lag_seconds (0 when caught up, else age of the latest replayed transaction), replay_paused (1/0)',
+        labelNames: ['measure'],
+        registers: [this.registry],
+        async collect() {
+          const status = await replica.status();
+          this.set({ measure: 'up' }, status.reachable ? 1 : 0);
+          this.set({ measure: 'lag_bytes' }, status.lagBytes ?? NaN);
+          this.set({ measure: 'lag_seconds' }, status.lagMs === null ? NaN : status.lagMs / 1000);
+          this.set({ measure: 'replay_paused' }, status.replayPaused ? 1 : 0);
+        },
+      });
+    }
   }
 
   /** The ingest writer reports its queue here; read at each scrape. */

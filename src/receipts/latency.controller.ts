@@ -3,10 +3,11 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiQueryEndpoint } from '../common/openapi';
 import { LatencyQueryDto, LatencyReportDto } from './latency.dto';
 import { LatencyService } from './latency.service';
-import { ReadsDerivedState } from '../ingest/read-your-writes';
+import { PrefersReplica, ReadsDerivedState } from '../ingest/read-your-writes';
 
 @ApiTags('analytics')
 @ReadsDerivedState()
+@PrefersReplica()
 @Controller('analytics')
 export class LatencyController {
   constructor(private readonly latency: LatencyService) {}

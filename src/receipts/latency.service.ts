@@ -3,6 +3,7 @@ import { BadQueryParameterError } from '../common/bad-query-parameter.error';
 import { assertRange } from '../common/query-params';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../db/prisma.service';
+import { ReadReplica } from '../db/read-replica.service';
 import { Prisma } from '../generated/prisma/client';
 import { Bin, summarise } from './latency-histogram';
 import { latencyBinSql } from './latency-tally';
@@ -54,9 +55,14 @@ const STATS = Prisma.sql`
 @Injectable()
 export class LatencyService {
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly db: ReadReplica,
     private readonly config: AppConfig,
   ) {}
+
+  /** The primary's client, or the replica's while a @PrefersReplica route reads there. */
+  private get prisma(): PrismaService {
+    return this.db.prisma;
+  }
 
   async report(kind: ReceiptKind, query: LatencyQueryDto): Promise<LatencyReportDto> {
     assertRange(query.from, query.to);
