@@ -95,7 +95,7 @@ const SETTINGS = [
   "timezone = 'UTC'",
 ];
 
-function initNode(node: CitusNode): void {
+function initNode(node: CitusNode, settings = SETTINGS): void {
   const { uid, gid } = ids();
   mkdirSync(node.dataDir, { recursive: true, mode: 0o700 });
   if (uid !== undefined) {
@@ -104,7 +104,7 @@ function initNode(node: CitusNode): void {
   pg('initdb', ['-D', node.dataDir, '-U', USER, '--auth=trust', '--encoding=UTF8', '--locale=C']);
   appendFileSync(
     path.join(node.dataDir, 'postgresql.conf'),
-    [`port = ${node.port}`, ...SETTINGS, ''].join('\n'),
+    [`port = ${node.port}`, ...settings, ''].join('\n'),
   );
 }
 
@@ -171,3 +171,27 @@ export async function startCitusCluster(workers = 2): Promise<CitusCluster> {
   }
   return cluster;
 }
+
+/**
+ * One plain PostgreSQL 15 node with the cluster's settings but no Citus (for figures comparing
+ * one node with the cluster), under .data/scale/single.
+ */
+export async function startPlainNode(): Promise<CitusNode> {
+  const node = {
+    name: 'single',
+    port: await freePort(),
+    dataDir: path.join(ROOT, '.data', 'scale', 'single'),
+  };
+  stopNode(node);
+  rmSync(node.dataDir, { recursive: true, force: true });
+  mkdirSync(path.dirname(node.dataDir), { recursive: true });
+  allowTraversal(path.dirname(node.dataDir));
+  initNode(
+    node,
+    SETTINGS.filter((setting) => !/citus/.test(setting)),
+  );
+  startNode(node);
+  return node;
+}
+
+export { stopNode };
