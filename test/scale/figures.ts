@@ -21,11 +21,7 @@ import {
   stopNode,
 } from './citus-cluster';
 import { ensureCitus } from './software';
-import {
-  distributeTestDatabase,
-  onServer,
-  prepareCitusDatabase,
-} from '../setup/citus-database';
+import { distributeTestDatabase, onServer, prepareCitusDatabase } from '../setup/citus-database';
 
 const NOW = Date.UTC(2026, 11, 3, 12);
 
