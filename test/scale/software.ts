@@ -78,7 +78,11 @@ export function ensureCitus(): void {
   if (libdir && existsSync(path.join(libdir, 'citus.so'))) {
     return;
   }
-  const source = citusSourceDir();
+  buildCitus(citusSourceDir());
+}
+
+/** The build dependencies from apt, then the README's recipe in a temporary directory. */
+export function buildCitus(source: string): void {
   aptInstall(CITUS_BUILD_DEPS);
   const work = mkdtempSync(path.join(os.tmpdir(), 'citus-build-'));
   const sh = (command: string, args: string[], cwd: string) =>
