@@ -29,12 +29,12 @@ WITH src AS (
        FROM unnest($1::text[], $2::text[], $3::text[]) AS u(app_id, message_id, reader)
        CROSS JOIN LATERAL (
          SELECT * FROM receipts r
-          WHERE r.app_id = $4 AND r.app_id = u.app_id AND r.message_id = u.message_id
-            AND r.reader = u.reader AND r.sent_at IS NOT NULL
+          WHERE r.app_id = $4 AND r.message_id = u.message_id AND r.reader = u.reader
+            AND r.sent_at IS NOT NULL
          OFFSET 0) r
        JOIN (VALUES ('delivered'), ('read')) AS t(kind) ON t.kind = r.kind OR r.kind = 'read'
    ), targets AS (
-     SELECT s.app_id, m.id AS message_id, s.reader, s.kind, s.at
+     SELECT m.*, s.reader, s.kind, s.at
        FROM src s
        LEFT JOIN LATERAL (
          SELECT c.sent_at FROM receipts c
@@ -44,19 +44,20 @@ WITH src AS (
        -- LATERAL keeps each walk on the (app, conversation, sent_at) index whatever the
        -- planner guesses of a young table; a hash join here scanned every message.
        CROSS JOIN LATERAL (
-         SELECT m.id FROM messages m
+         SELECT m.app_id, m.id, m.receiver_type, m.receiver, m.sender, m.conversation_id, m.sent_at FROM messages m
           WHERE m.app_id = $4 AND m.conversation_id = s.conversation_id
             AND m.sender <> s.reader
             AND m.sent_at >= COALESCE(cut.sent_at, '-infinity') AND m.sent_at <= s.sent_at
             AND ((m.sent_at, length(m.id), m.id) < (s.sent_at, length(s.message_id), s.message_id) OR (s.include_self AND m.id = s.message_id))
          OFFSET 0) m
    )
-SELECT DISTINCT ON (m.app_id, m.id, x.reader, x.kind)
-       m.app_id, m.id, x.reader, x.kind, x.at, true, m.receiver_type,
-       CASE WHEN m.receiver_type = 'group' THEN m.receiver ELSE m.sender END,
-       m.sender, m.conversation_id, m.sent_at, GREATEST(0, round(extract(epoch FROM (x.at - m.sent_at)) * 1000))::bigint
-  FROM targets x JOIN messages m ON m.app_id = $4 AND m.app_id = x.app_id AND m.id = x.message_id
- ORDER BY m.app_id, m.id, x.reader, x.kind, x.at
+SELECT DISTINCT ON (x.app_id, x.id, x.reader, x.kind)
+       x.app_id, x.id, x.reader, x.kind, x.at, true, x.receiver_type,
+       CASE WHEN x.receiver_type = 'group' THEN x.receiver ELSE x.sender END,
+       x.sender, x.conversation_id, x.sent_at,
+       GREATEST(0, round(extract(epoch FROM (x.at - x.sent_at)) * 1000))::bigint
+  FROM targets x
+ ORDER BY x.app_id, x.id, x.reader, x.kind, x.at
 ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE
    SET at = EXCLUDED.at, implied = true, latency_ms = EXCLUDED.latency_ms, event_id = NULL
  WHERE EXCLUDED.at < receipts.at;
@@ -66,10 +67,12 @@ ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE
 INSERT INTO receipts (app_id, message_id, reader, kind, at, implied, receiver_type, receiver,
                       message_sender, conversation_id, sent_at, latency_ms)
 WITH fresh AS MATERIALIZED (
-     SELECT m.* FROM messages m JOIN unnest($1::text[], $2::text[]) AS u(app_id, message_id)
-               ON m.app_id = $3 AND m.app_id = u.app_id AND m.id = u.message_id
+     SELECT m.app_id, m.id, m.receiver_type, m.receiver, m.sender, m.conversation_id, m.sent_at
+       FROM messages m JOIN unnest($1::text[], $2::text[]) AS u(app_id, message_id)
+            ON m.app_id = $3 AND m.id = u.message_id
    ), targets AS (
-     SELECT f.app_id, f.id AS message_id, r.reader, t.kind, min(r.at) AS at
+     SELECT f.app_id, f.id, f.receiver_type, f.receiver, f.sender, f.conversation_id, f.sent_at,
+            r.reader, t.kind, min(r.at) AS at
        FROM fresh f
        -- Index walks per message (LATERAL, OFFSET 0 keeps them apart): joined freely, a young
        -- table without statistics got nested scans of whole tables, 100x slower.
@@ -84,14 +87,16 @@ WITH fresh AS MATERIALIZED (
           WHERE r.app_id = $3 AND r.message_id = later.id AND r.reader <> f.sender
          OFFSET 0) r
        JOIN (VALUES ('delivered'), ('read')) AS t(kind) ON t.kind = r.kind OR r.kind = 'read'
-      GROUP BY f.app_id, f.id, r.reader, t.kind
+      GROUP BY f.app_id, f.id, f.receiver_type, f.receiver, f.sender, f.conversation_id,
+               f.sent_at, r.reader, t.kind
    )
-SELECT DISTINCT ON (m.app_id, m.id, x.reader, x.kind)
-       m.app_id, m.id, x.reader, x.kind, x.at, true, m.receiver_type,
-       CASE WHEN m.receiver_type = 'group' THEN m.receiver ELSE m.sender END,
-       m.sender, m.conversation_id, m.sent_at, GREATEST(0, round(extract(epoch FROM (x.at - m.sent_at)) * 1000))::bigint
-  FROM targets x JOIN messages m ON m.app_id = $3 AND m.app_id = x.app_id AND m.id = x.message_id
- ORDER BY m.app_id, m.id, x.reader, x.kind, x.at
+SELECT DISTINCT ON (x.app_id, x.id, x.reader, x.kind)
+       x.app_id, x.id, x.reader, x.kind, x.at, true, x.receiver_type,
+       CASE WHEN x.receiver_type = 'group' THEN x.receiver ELSE x.sender END,
+       x.sender, x.conversation_id, x.sent_at,
+       GREATEST(0, round(extract(epoch FROM (x.at - x.sent_at)) * 1000))::bigint
+  FROM targets x
+ ORDER BY x.app_id, x.id, x.reader, x.kind, x.at
 ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE
    SET at = EXCLUDED.at, implied = true, latency_ms = EXCLUDED.latency_ms, event_id = NULL
  WHERE EXCLUDED.at < receipts.at;
