@@ -176,6 +176,10 @@ describe('the SQL record (src/queries/)', () => {
         `/analytics/delivery-latency?appId=sql&${window}&reader=sim-amara`,
         `/analytics/concurrency?appId=sql&${window}&interval=hour`,
         `/analytics/conversations?appId=sql&${window}`,
+        `/analytics/active-users?appId=sql&${window}&platform=all`,
+        `/analytics/active-users?interval=week`,
+        `/analytics/sessions?appId=sql&${window}`,
+        `/analytics/sessions?appId=sql&${window}&platform=web`,
       ]) {
         expect({ url, status: (await inject(url)).statusCode }).toEqual({ url, status: 200 });
       }
