@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PoolClient } from 'pg';
+import { ClientBase } from 'pg';
 import { DerivationRunner } from '../ingest/derivation-runner.service';
 import { DerivationStep } from '../ingest/derivation-step';
 import { DerivedRowsWriter } from '../ingest/stored-event';
@@ -146,7 +146,7 @@ export interface ActivityChanges {
  * recomputed from the stored sessions, not patched.
  */
 export async function deriveActivity(
-  tx: PoolClient,
+  tx: ClientBase,
   appId: string,
   changes: ActivityChanges,
 ): Promise<void> {

@@ -140,6 +140,18 @@ export const EXPORTS: Record<ExportKind, Definition> = {
   },
 };
 
+/** The query of an export: the same text for the cursor, a count, and the bench's COPY. */
+export function exportQuery(
+  kind: ExportKind,
+  range: ExportRange,
+): { text: string; values: [string, string, string] } {
+  const d = EXPORTS[kind];
+  return {
+    text: `SELECT ${d.columns.map((c) => c.sql).join(',\n       ')}\n  FROM ${d.from}\n ORDER BY ${d.orderBy}`,
+    values: [range.appId, new Date(range.from).toISOString(), new Date(range.to).toISOString()],
+  };
+}
+
 export interface OpenedExport {
   stream: CursorStream;
   contentType: string;
@@ -159,13 +171,8 @@ export class ExportService {
     private readonly config: AppConfig,
   ) {}
 
-  /** The query of an export: the same text for the cursor, a count and COPY. */
   query(kind: ExportKind, range: ExportRange): { text: string; values: unknown[] } {
-    const d = EXPORTS[kind];
-    return {
-      text: `SELECT ${d.columns.map((c) => c.sql).join(',\n       ')}\n  FROM ${d.from}\n ORDER BY ${d.orderBy}`,
-      values: [range.appId, new Date(range.from).toISOString(), new Date(range.to).toISOString()],
-    };
+    return exportQuery(kind, range);
   }
 
   /** How many rows the export holds (for a progress bar). */
