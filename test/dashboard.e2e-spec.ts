@@ -90,9 +90,7 @@ interface InPage {
     ]);
     const [active, sessions] = await Promise.all([
       api<ActiveUsersDto>(`/analytics/active-users?to=${encodeURIComponent(to)}&interval=day`),
-      api<SessionLengthsDto>(
-        `/analytics/sessions?from=${new Date(Date.parse(to) - 7 * 86_400_000).toISOString()}&to=${encodeURIComponent(to)}`,
-      ),
+      api<SessionLengthsDto>(`/analytics/sessions?${window24h}`),
     ]);
     const formatMs = (ms: number | null) =>
       page.evaluate((v) => (globalThis as unknown as InPage).dashboard.formatMs(v), ms);

@@ -286,7 +286,6 @@
   async function showOverview(to) {
     const from = new Date(to.getTime() - DAY_MS);
     const window24h = { from: from.toISOString(), to: to.toISOString() };
-    const week = { from: new Date(to.getTime() - 7 * DAY_MS).toISOString(), to: to.toISOString() };
     const [online, concurrency, read, delivery, conversations, rejected, active, sessions] =
       await Promise.all([
         api('/presence/online', { limit: 20 }),
@@ -297,7 +296,7 @@
         api('/events/rejected', { limit: 10 }),
         // the 30 UTC days up to today
         api('/analytics/active-users', { to: to.toISOString(), interval: 'day' }),
-        api('/analytics/sessions', week),
+        api('/analytics/sessions', window24h),
       ]);
 
     show('online-now', online.count, formatCount(online.count));
