@@ -223,21 +223,24 @@ describe('ingest as a log', () => {
   });
 
   describe('faults', () => {
+    // One statement per query: Citus (npm run test:scale) propagates DDL one command at a time.
     afterEach(() =>
-      withDb((db) =>
-        db.query(`DROP TRIGGER IF EXISTS refuse_bad ON messages;
-                  DROP FUNCTION IF EXISTS refuse_bad();
-                  ALTER TABLE IF EXISTS sessions_away RENAME TO sessions;`),
-      ),
+      withDb(async (db) => {
+        await db.query(`DROP TRIGGER IF EXISTS refuse_bad ON messages`);
+        await db.query(`DROP FUNCTION IF EXISTS refuse_bad()`);
+        await db.query(`ALTER TABLE IF EXISTS sessions_away RENAME TO sessions`);
+      }),
     );
 
     it('keeps one event whose derivation the database refuses from holding up the others', async () => {
-      await withDb((db) =>
-        db.query(`
+      await withDb(async (db) => {
+        await db.query(`
           CREATE FUNCTION refuse_bad() RETURNS trigger LANGUAGE plpgsql AS $$
-          BEGIN IF NEW.id = 'bad' THEN RAISE EXCEPTION 'refused' USING ERRCODE = '22023'; END IF; RETURN NEW; END $$;
-          CREATE TRIGGER refuse_bad BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION refuse_bad();`),
-      );
+          BEGIN IF NEW.id = 'bad' THEN RAISE EXCEPTION 'refused' USING ERRCODE = '22023'; END IF; RETURN NEW; END $$`);
+        await db.query(
+          `CREATE TRIGGER refuse_bad BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION refuse_bad()`,
+        );
+      });
       const app = await startApp({ DERIVE_ENABLED: 'false' });
       try {
         for (const id of ['a', 'bad', 'c']) {

@@ -30,13 +30,16 @@ describe('group commit', () => {
   it('keeps one event the database refuses from failing the others in its batch', async () => {
     // Something no validation can foresee: here a check refusing one app's rows (SQLSTATE
     // 23514, integrity constraint: the event's own values).
-    await withDb((db) =>
-      db.query(`
+    // One statement per query: Citus (npm run test:scale) propagates DDL one command at a time.
+    await withDb(async (db) => {
+      await db.query(`
         CREATE OR REPLACE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN IF NEW.app_id = 'poison' THEN
-          RAISE EXCEPTION 'poisoned row' USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$;
-        CREATE TRIGGER refuse_poison BEFORE INSERT ON webhook_events FOR EACH ROW EXECUTE FUNCTION refuse_poison();`),
-    );
+          RAISE EXCEPTION 'poisoned row' USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$`);
+      await db.query(
+        `CREATE TRIGGER refuse_poison BEFORE INSERT ON webhook_events FOR EACH ROW EXECUTE FUNCTION refuse_poison()`,
+      );
+    });
     const app = await startApp({ INGEST_CONCURRENCY: '1' });
     try {
       const good = Array.from({ length: 30 }, (_, i) =>
@@ -58,9 +61,10 @@ describe('group commit', () => {
       ]);
     } finally {
       await app.close();
-      await withDb((db) =>
-        db.query(`DROP TRIGGER refuse_poison ON webhook_events; DROP FUNCTION refuse_poison();`),
-      );
+      await withDb(async (db) => {
+        await db.query(`DROP TRIGGER refuse_poison ON webhook_events`);
+        await db.query(`DROP FUNCTION refuse_poison()`);
+      });
     }
   });
 

@@ -81,18 +81,25 @@ const ts = (d: Date | undefined | null) => (d ? d.toISOString() : null);
  * connections[] list (opened_by 'inferred') had no event of its own: when it started after that
  * latest other-status event, the user has been online since its start.
  */
-const SINCE = Prisma.sql`LEAST((
+const since = (app: Prisma.Sql) => Prisma.sql`LEAST((
   SELECT min(ce.at) FROM connection_events ce
-   WHERE ce.app_id = p.app_id AND ce.uid = p.uid
+   WHERE ce.app_id = ${app} AND ce.uid = p.uid
      AND (d.at IS NULL OR (ce.at >= d.at AND (ce.at, ce.status) > (d.at, d.status)))),
   CASE WHEN p.status = 'online' THEN (
     SELECT min(s.connected_at) FROM sessions s
-     WHERE s.app_id = p.app_id AND s.uid = p.uid AND s.opened_by = 'inferred'
+     WHERE s.app_id = ${app} AND s.uid = p.uid AND s.opened_by = 'inferred'
        AND s.disconnected_at IS NULL AND (d.at IS NULL OR s.connected_at > d.at)) END)`;
-const LATEST_OTHER_STATUS = Prisma.sql`LEFT JOIN LATERAL (
+const latestOtherStatus = (app: Prisma.Sql) => Prisma.sql`LEFT JOIN LATERAL (
   SELECT o.at, o.status FROM connection_events o
-   WHERE o.app_id = p.app_id AND o.uid = p.uid AND o.status <> p.status
+   WHERE o.app_id = ${app} AND o.uid = p.uid AND o.status <> p.status
    ORDER BY o.at DESC LIMIT 1) d ON true`;
+
+/**
+ * The app every table reference of a presence statement is pinned to: the asked app itself (so
+ * that on Citus the whole statement runs on that app's shard), else each presence row's own.
+ */
+const appOf = (appId: string | undefined) =>
+  appId === undefined ? Prisma.sql`p.app_id` : Prisma.sql`${appId}`;
 
 @Injectable()
 export class PresenceService {
@@ -107,8 +114,9 @@ export class PresenceService {
   async presence(uid: string, query: PresenceQueryDto): Promise<PresenceDto> {
     // A named statement on the pg pool: planning this query took twice as long as running it,
     // and Prisma's $queryRaw re-plans on every call (npm run bench).
+    const app = appOf(query.appId);
     const sql = Prisma.sql`
-      SELECT p.app_id, p.uid, p.status, p.last_seen_at, p.last_active_at, ${SINCE} AS since,
+      SELECT p.app_id, p.uid, p.status, p.last_seen_at, p.last_active_at, ${since(app)} AS since,
              COALESCE((SELECT json_agg(json_build_object(
                          'session_key', s.session_key, 'device_id', s.device_id,
                          'platform', s.platform, 'user_agent', s.user_agent,
@@ -117,9 +125,9 @@ export class PresenceService {
                          'connected_at', s.connected_at)
                        ORDER BY s.connected_at, s.session_key)
                          FROM sessions s
-                        WHERE s.app_id = p.app_id AND s.uid = p.uid AND s.disconnected_at IS NULL),
+                        WHERE s.app_id = ${app} AND s.uid = p.uid AND s.disconnected_at IS NULL),
                       '[]') AS sessions
-        FROM presence p ${LATEST_OTHER_STATUS}
+        FROM presence p ${latestOtherStatus(app)}
        WHERE p.uid = ${uid} ${query.appId === undefined ? Prisma.empty : Prisma.sql`AND p.app_id = ${query.appId}`}
        LIMIT 2`;
     const { rows } = await this.prisma.pool.query<PresenceRow & { sessions: OpenSessionRow[] }>({
@@ -187,19 +195,25 @@ export class PresenceService {
 
   async online(query: OnlineQueryDto): Promise<OnlinePageDto> {
     const after = decodeCursor(query.cursor, ['string', 'string']);
-    const app =
-      query.appId === undefined ? Prisma.empty : Prisma.sql`AND p.app_id = ${query.appId}`;
+    const only = (alias: string) =>
+      query.appId === undefined
+        ? Prisma.empty
+        : Prisma.sql`AND ${Prisma.raw(alias)}.app_id = ${query.appId}`;
+    const app = appOf(query.appId);
     const rows = await this.prisma.$queryRaw<PresenceRow[]>`
-      SELECT p.app_id, p.uid, ${SINCE} AS since
-        FROM presence p ${LATEST_OTHER_STATUS}
-       WHERE p.status = 'online' ${app}
+      SELECT p.app_id, p.uid, ${since(app)} AS since
+        FROM presence p ${latestOtherStatus(app)}
+       WHERE p.status = 'online' ${only('p')}
          ${after ? Prisma.sql`AND (p.app_id, p.uid) > (${after[0]}, ${after[1]})` : Prisma.empty}
        ORDER BY p.app_id, p.uid
        LIMIT ${query.limit + 1}`;
     const [{ count }] = await this.prisma.$queryRaw<{ count: bigint }[]>`
-      SELECT count(*) AS count FROM presence p WHERE p.status = 'online' ${app}`;
+      SELECT count(*) AS count FROM presence p WHERE p.status = 'online' ${only('p')}`;
     const { items, nextCursor } = page(rows, query.limit, (r) => [r.app_id, r.uid]);
-    const sessions = await this.openSessions(items.map((r) => [r.app_id, r.uid]));
+    const sessions = await this.openSessions(
+      items.map((r) => [r.app_id, r.uid]),
+      only('s'),
+    );
     return {
       count: Number(count),
       items: items.map((r) => ({
@@ -243,7 +257,10 @@ export class PresenceService {
     return rows[0];
   }
 
-  private async openSessions(users: [string, string][]): Promise<Map<string, OpenSessionDto[]>> {
+  private async openSessions(
+    users: [string, string][],
+    only: Prisma.Sql,
+  ): Promise<Map<string, OpenSessionDto[]>> {
     const byUser = new Map<string, OpenSessionDto[]>();
     if (users.length === 0) {
       return byUser;
@@ -252,7 +269,7 @@ export class PresenceService {
       SELECT s.app_id, s.uid, ${SESSION_COLUMNS}, s.connected_at
         FROM unnest(${users.map((u) => u[0])}::text[], ${users.map((u) => u[1])}::text[]) AS x(app_id, uid)
         JOIN sessions s ON s.app_id = x.app_id AND s.uid = x.uid
-       WHERE s.disconnected_at IS NULL
+       WHERE s.disconnected_at IS NULL ${only}
        ORDER BY s.app_id, s.uid, s.connected_at, s.session_key`;
     for (const r of rows) {
       const key = `${r.app_id}\u0000${r.uid}`;

@@ -11,6 +11,8 @@ import { IngestWriter } from './ingest-writer.service';
 import { StoredEvent } from './stored-event';
 
 const RETRYABLE = new Set(['40P01', '40001']);
+/** Apps a batch looks at before it concludes other instances hold all the work. */
+const APPS_TRIED = 4;
 
 export interface DerivationStatus {
   /** Events committed and not yet derived. */
@@ -87,12 +89,20 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
    * app, or all), or after `budgetMs`. One indexed look-up when there is no backlog.
    */
   async awaitDerived(appId: string | undefined, budgetMs: number): Promise<WaitOutcome> {
-    const app = appId ?? null;
-    const { rows } = await this.pool.query<{ last: string | null }>({
-      name: 'derivation_pending_max',
-      text: `SELECT max(event_id)::text AS last FROM derivation_queue WHERE $1::text IS NULL OR app_id = $1`,
-      values: [app],
-    });
+    // Two statements, not `$1 IS NULL OR app_id = $1`: with one app, Citus runs it on that
+    // app's shard alone.
+    const { rows } = await this.pool.query<{ last: string | null }>(
+      appId === undefined
+        ? {
+            name: 'derivation_pending_max',
+            text: `SELECT max(event_id)::text AS last FROM derivation_queue`,
+          }
+        : {
+            name: 'derivation_pending_max_app',
+            text: `SELECT max(event_id)::text AS last FROM derivation_queue WHERE app_id = $1`,
+            values: [appId],
+          },
+    );
     const last = rows[0].last;
     if (last === null) {
       return 'fresh';
@@ -105,12 +115,20 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
         return 'timeout';
       }
       await this.nextBatchOr(Math.min(remaining, 25));
-      const pending = await this.pool.query<{ pending: boolean }>({
-        name: 'derivation_pending_upto',
-        text: `SELECT EXISTS (SELECT 1 FROM derivation_queue
-                               WHERE event_id <= $1 AND ($2::text IS NULL OR app_id = $2)) AS pending`,
-        values: [last, app],
-      });
+      const pending = await this.pool.query<{ pending: boolean }>(
+        appId === undefined
+          ? {
+              name: 'derivation_pending_upto',
+              text: `SELECT EXISTS (SELECT 1 FROM derivation_queue WHERE event_id <= $1) AS pending`,
+              values: [last],
+            }
+          : {
+              name: 'derivation_pending_upto_app',
+              text: `SELECT EXISTS (SELECT 1 FROM derivation_queue
+                                     WHERE app_id = $1 AND event_id <= $2) AS pending`,
+              values: [appId, last],
+            },
+      );
       if (!pending.rows[0].pending) {
         return 'waited';
       }
@@ -160,15 +178,38 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
+  /**
+   * One batch of `appId`, or of the app with the oldest queued event. That app is looked up
+   * before the batch's transaction and without a lock (a statement over every app cannot lock
+   * rows on Citus): when its claim finds every row held by other instances, the next app is tried.
+   */
   private async deriveOnce(appId?: string): Promise<number> {
+    if (appId !== undefined) {
+      return this.deriveApp(appId);
+    }
+    const tried: string[] = [];
+    while (tried.length < APPS_TRIED) {
+      const app = await oldestApp(this.pool, tried);
+      if (app === null) {
+        return 0;
+      }
+      const derived = await this.deriveApp(app);
+      if (derived > 0) {
+        return derived;
+      }
+      tried.push(app);
+    }
+    return 0;
+  }
+
+  private async deriveApp(app: string): Promise<number> {
     const started = performance.now();
     const client = preparing(await this.pool.connect());
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      const app = appId ?? (await pickApp(client));
-      const claimed = app === null ? [] : await claim(client, app, this.config.DERIVE_BATCH);
-      if (app === null || claimed.length === 0) {
+      const claimed = await claim(client, app, this.config.DERIVE_BATCH);
+      if (claimed.length === 0) {
         await client.query('COMMIT');
         return 0;
       }
@@ -289,10 +330,10 @@ export class DerivationRunner implements OnApplicationBootstrap, OnApplicationSh
 /** The event's own values, not the database's state: it would fail the same way every time. */
 const isEventFault = isCausedByValues;
 
-async function pickApp(tx: PoolClient): Promise<string | null> {
-  const { rows } = await tx.query<{ app_id: string }>(
-    `SELECT app_id FROM derivation_queue ORDER BY event_id LIMIT 1 FOR UPDATE SKIP LOCKED`,
-    [],
+async function oldestApp(pool: Pool, skip: string[]): Promise<string | null> {
+  const { rows } = await pool.query<{ app_id: string }>(
+    `SELECT app_id FROM derivation_queue WHERE app_id <> ALL ($1::text[]) ORDER BY event_id LIMIT 1`,
+    [skip],
   );
   return rows[0]?.app_id ?? null;
 }
@@ -345,7 +386,7 @@ async function recordFailures(
   await tx.query(
     `INSERT INTO derivation_failures (app_id, event_id, error)
      SELECT $1, event_id, error FROM unnest($2::bigint[], $3::text[]) AS f(event_id, error)
-     ON CONFLICT (app_id, event_id) DO UPDATE SET error = EXCLUDED.error, failed_at = now()`,
+     ON CONFLICT (app_id, event_id) DO UPDATE SET error = EXCLUDED.error, failed_at = EXCLUDED.failed_at`,
     [app, failures.map((f) => f.eventId), failures.map((f) => f.error)],
   );
 }

@@ -50,14 +50,18 @@ export class ConversationsService {
     const range = effectiveRange(query, DAY_MS);
     const [from, to] = [new Date(range.from), new Date(range.to)];
     assertRange(from, to);
-    const app = query.appId === undefined ? Prisma.empty : Prisma.sql`AND app_id = ${query.appId}`;
+    const only = (alias: string) =>
+      query.appId === undefined
+        ? Prisma.empty
+        : Prisma.sql`AND ${Prisma.raw(alias)}.app_id = ${query.appId}`;
     const type =
       query.receiverType === undefined
         ? Prisma.empty
         : Prisma.sql`AND receiver_type = ${query.receiverType}`;
     // Deleted messages are counted apart, never as messages, senders or read latency; rows of
     // category "action" (edits, deletes) are not conversation messages. Read latency of the same
-    // messages: receipts carry the message's conversation and sentAt.
+    // messages: receipts carry the message's conversation and sentAt. Joins on app_id, and no
+    // correlated subquery, so that Citus runs it per shard (on one shard with appId).
     const rows = await this.prisma.$queryRaw<ConversationRow[]>`
       WITH top AS (
         SELECT app_id, conversation_id, min(receiver_type) AS receiver_type,
@@ -66,22 +70,24 @@ export class ConversationsService {
                count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted,
                count(DISTINCT sender) FILTER (WHERE deleted_at IS NULL) AS senders,
                max(sent_at) FILTER (WHERE deleted_at IS NULL) AS last_message_at
-          FROM messages
+          FROM messages t
          WHERE sent_at >= ${from} AND sent_at < ${to} AND category IS DISTINCT FROM 'action'
-               ${app} ${type}
+               ${only('t')} ${type}
          GROUP BY app_id, conversation_id
          ORDER BY messages DESC, last_message_at DESC NULLS LAST, deleted DESC, conversation_id
          LIMIT ${query.limit}
+      ), latency AS (
+        SELECT r.app_id, r.conversation_id,
+               round((percentile_cont(0.5) WITHIN GROUP (ORDER BY r.latency_ms))::numeric)::float8 AS read_p50_ms
+          FROM receipts r
+          JOIN top t ON t.app_id = r.app_id AND t.conversation_id = r.conversation_id
+          LEFT JOIN messages m ON m.app_id = r.app_id AND m.id = r.message_id ${only('m')}
+         WHERE r.kind = 'read' AND r.sent_at >= ${from} AND r.sent_at < ${to}
+           AND m.deleted_at IS NULL ${only('r')}
+         GROUP BY r.app_id, r.conversation_id
       )
-      SELECT t.*,
-             (SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY r.latency_ms))::numeric)::float8
-                FROM receipts r
-               WHERE r.app_id = t.app_id AND r.conversation_id = t.conversation_id AND r.kind = 'read'
-                 AND r.sent_at >= ${from} AND r.sent_at < ${to}
-                 AND NOT EXISTS (SELECT 1 FROM messages m
-                                  WHERE m.app_id = r.app_id AND m.id = r.message_id
-                                    AND m.deleted_at IS NOT NULL)) AS read_p50_ms
-        FROM top t
+      SELECT t.*, l.read_p50_ms
+        FROM top t LEFT JOIN latency l ON l.app_id = t.app_id AND l.conversation_id = t.conversation_id
        ORDER BY t.messages DESC, t.last_message_at DESC NULLS LAST, t.deleted DESC, t.conversation_id`;
     return {
       from: from.toISOString(),
@@ -178,22 +184,11 @@ export class ConversationsService {
 
   /** The one app holding the conversation; null when none does, a 400 when several do. */
   private async appOf(conversationId: string): Promise<string | null> {
-    // The apps of `messages` by a loose index scan, each probed for the conversation: no scan of
-    // every message, as conversation_id leads no index.
+    // conversation_id leads no index, but PostgreSQL 18 skips along (app_id, conversation_id,
+    // sent_at) one app at a time; on Citus each shard looks at its own apps.
     const apps = await this.prisma.$queryRaw<{ app_id: string }[]>`
-      WITH RECURSIVE apps AS (
-        (SELECT app_id FROM messages ORDER BY app_id LIMIT 1)
-        UNION ALL
-        SELECT (SELECT m.app_id FROM messages m
-                 WHERE m.app_id > apps.app_id ORDER BY m.app_id LIMIT 1)
-          FROM apps WHERE apps.app_id IS NOT NULL
-      )
-      SELECT app_id FROM apps
-       WHERE app_id IS NOT NULL
-         AND EXISTS (SELECT 1 FROM messages m
-                      WHERE m.app_id = apps.app_id AND m.conversation_id = ${conversationId})
-       ORDER BY app_id
-       LIMIT 2`;
+      SELECT app_id FROM messages WHERE conversation_id = ${conversationId}
+       GROUP BY app_id ORDER BY app_id LIMIT 2`;
     if (apps.length > 1) {
       throw new BadQueryParameterError(
         'appId',

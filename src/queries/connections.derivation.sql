@@ -9,17 +9,17 @@ WITH batch_users AS (
   SELECT s.app_id, s.uid, s.session_key, s.disconnected_at,
          GREATEST(s.connected_at,
                   (SELECT max(c.at) FROM connection_events c
-                    WHERE c.app_id = s.app_id AND c.uid = s.uid AND c.session_key = s.session_key
+                    WHERE c.app_id = $7 AND c.uid = s.uid AND c.session_key = s.session_key
                       AND c.action = 'connected')) AS opened_at
     FROM batch_users b
-    JOIN sessions s ON s.app_id = b.app_id AND s.uid = b.uid
+    JOIN sessions s ON s.app_id = $7 AND s.app_id = b.app_id AND s.uid = b.uid
    WHERE s.closed_by IS DISTINCT FROM 'event'
      AND (s.disconnected_at IS NULL OR s.disconnected_at > b.from_at
           OR (s.app_id, s.uid, s.session_key) IN (SELECT * FROM batch_sessions))
 ), inferred AS (
   SELECT cd.app_id, cd.uid, cd.session_key, cd.disconnected_at,
          (SELECT min(ce.at) FROM connection_events ce
-           WHERE ce.app_id = cd.app_id AND ce.uid = cd.uid AND ce.at > cd.opened_at
+           WHERE ce.app_id = $7 AND ce.uid = cd.uid AND ce.at > cd.opened_at
              AND (ce.status = 'offline' OR NOT (cd.session_key = ANY (ce.open_sessions)))) AS gone_at
     FROM candidates cd
 )
@@ -27,7 +27,7 @@ UPDATE sessions s
    SET disconnected_at = i.gone_at,
        closed_by = CASE WHEN i.gone_at IS NULL THEN NULL ELSE 'inferred' END
   FROM inferred i
- WHERE s.app_id = i.app_id AND s.uid = i.uid AND s.session_key = i.session_key
+ WHERE s.app_id = $7 AND s.app_id = i.app_id AND s.uid = i.uid AND s.session_key = i.session_key
    AND i.disconnected_at IS DISTINCT FROM i.gone_at;
 
 -- insertConnectionEvents

@@ -2,19 +2,8 @@
 
 -- ConversationsService.appOf
 
-WITH RECURSIVE apps AS (
-  (SELECT app_id FROM messages ORDER BY app_id LIMIT 1)
-  UNION ALL
-  SELECT (SELECT m.app_id FROM messages m
-           WHERE m.app_id > apps.app_id ORDER BY m.app_id LIMIT 1)
-    FROM apps WHERE apps.app_id IS NOT NULL
-)
-SELECT app_id FROM apps
- WHERE app_id IS NOT NULL
-   AND EXISTS (SELECT 1 FROM messages m
-                WHERE m.app_id = apps.app_id AND m.conversation_id = $1)
- ORDER BY app_id
- LIMIT 2;
+SELECT app_id FROM messages WHERE conversation_id = $1
+ GROUP BY app_id ORDER BY app_id LIMIT 2;
 
 -- ConversationsService.busiest
 
@@ -25,22 +14,24 @@ WITH top AS (
          count(*) FILTER (WHERE deleted_at IS NOT NULL) AS deleted,
          count(DISTINCT sender) FILTER (WHERE deleted_at IS NULL) AS senders,
          max(sent_at) FILTER (WHERE deleted_at IS NULL) AS last_message_at
-    FROM messages
+    FROM messages t
    WHERE sent_at >= $1 AND sent_at < $2 AND category IS DISTINCT FROM 'action'
-         AND app_id = $3
+         AND t.app_id = $3
    GROUP BY app_id, conversation_id
    ORDER BY messages DESC, last_message_at DESC NULLS LAST, deleted DESC, conversation_id
    LIMIT $4
+), latency AS (
+  SELECT r.app_id, r.conversation_id,
+         round((percentile_cont(0.5) WITHIN GROUP (ORDER BY r.latency_ms))::numeric)::float8 AS read_p50_ms
+    FROM receipts r
+    JOIN top t ON t.app_id = r.app_id AND t.conversation_id = r.conversation_id
+    LEFT JOIN messages m ON m.app_id = r.app_id AND m.id = r.message_id AND m.app_id = $5
+   WHERE r.kind = 'read' AND r.sent_at >= $6 AND r.sent_at < $7
+     AND m.deleted_at IS NULL AND r.app_id = $8
+   GROUP BY r.app_id, r.conversation_id
 )
-SELECT t.*,
-       (SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY r.latency_ms))::numeric)::float8
-          FROM receipts r
-         WHERE r.app_id = t.app_id AND r.conversation_id = t.conversation_id AND r.kind = 'read'
-           AND r.sent_at >= $5 AND r.sent_at < $6
-           AND NOT EXISTS (SELECT 1 FROM messages m
-                            WHERE m.app_id = r.app_id AND m.id = r.message_id
-                              AND m.deleted_at IS NOT NULL)) AS read_p50_ms
-  FROM top t
+SELECT t.*, l.read_p50_ms
+  FROM top t LEFT JOIN latency l ON l.app_id = t.app_id AND l.conversation_id = t.conversation_id
  ORDER BY t.messages DESC, t.last_message_at DESC NULLS LAST, t.deleted DESC, t.conversation_id;
 
 -- ConversationsService.messages

@@ -11,14 +11,17 @@ RETURNING q.event_id::text AS event_id;
 
 -- DerivationRunner.awaitDerived
 SELECT EXISTS (SELECT 1 FROM derivation_queue
-WHERE event_id <= $1 AND ($2::text IS NULL OR app_id = $2)) AS pending;
+WHERE app_id = $1 AND event_id <= $2) AS pending;
 
 -- DerivationRunner.awaitDerived
-SELECT max(event_id)::text AS last FROM derivation_queue WHERE $1::text IS NULL OR app_id = $1;
+SELECT max(event_id)::text AS last FROM derivation_queue WHERE app_id = $1;
+
+-- DerivationRunner.awaitDerived
+SELECT max(event_id)::text AS last FROM derivation_queue;
 
 -- load
 SELECT id::text AS id, body::text AS body FROM webhook_events
 WHERE app_id = $1 AND id = ANY ($2::bigint[]) ORDER BY id;
 
--- pickApp
-SELECT app_id FROM derivation_queue ORDER BY event_id LIMIT 1 FOR UPDATE SKIP LOCKED;
+-- oldestApp
+SELECT app_id FROM derivation_queue WHERE app_id <> ALL ($1::text[]) ORDER BY event_id LIMIT 1;

@@ -2,36 +2,18 @@
 
 -- EventsService.apps
 
-WITH RECURSIVE apps AS (
-  (SELECT app_id FROM webhook_events ORDER BY app_id LIMIT 1)
-  UNION ALL
-  SELECT (SELECT w.app_id FROM webhook_events w
-           WHERE w.app_id > apps.app_id ORDER BY w.app_id LIMIT 1)
-    FROM apps WHERE apps.app_id IS NOT NULL
-)
-SELECT app_id,
-       (SELECT count(*) FROM webhook_events w WHERE w.app_id = apps.app_id) AS events,
-       (SELECT w.event_at FROM webhook_events w WHERE w.app_id = apps.app_id
-         ORDER BY w.event_at DESC, w.id DESC LIMIT 1) AS last_event_at
-  FROM apps
- WHERE app_id IS NOT NULL
+SELECT app_id, count(*) AS events, max(event_at) AS last_event_at
+  FROM webhook_events
+ WHERE true
+ GROUP BY app_id
  ORDER BY app_id;
 
 -- EventsService.apps
 
-WITH RECURSIVE apps AS (
-  (SELECT app_id FROM webhook_events ORDER BY app_id LIMIT 1)
-  UNION ALL
-  SELECT (SELECT w.app_id FROM webhook_events w
-           WHERE w.app_id > apps.app_id ORDER BY w.app_id LIMIT 1)
-    FROM apps WHERE apps.app_id IS NOT NULL
-)
-SELECT app_id,
-       (SELECT count(*) FROM webhook_events w WHERE w.app_id = apps.app_id) AS events,
-       (SELECT w.event_at FROM webhook_events w WHERE w.app_id = apps.app_id
-         ORDER BY w.event_at DESC, w.id DESC LIMIT 1) AS last_event_at
-  FROM apps
- WHERE app_id IS NOT NULL AND app_id = $1
+SELECT app_id, count(*) AS events, max(event_at) AS last_event_at
+  FROM webhook_events
+ WHERE true AND app_id = $1
+ GROUP BY app_id
  ORDER BY app_id;
 
 -- EventsService.list

@@ -4,6 +4,25 @@
 
     SELECT p.app_id, p.uid, LEAST((
 SELECT min(ce.at) FROM connection_events ce
+ WHERE ce.app_id = $1 AND ce.uid = p.uid
+   AND (d.at IS NULL OR (ce.at >= d.at AND (ce.at, ce.status) > (d.at, d.status)))),
+CASE WHEN p.status = 'online' THEN (
+  SELECT min(s.connected_at) FROM sessions s
+   WHERE s.app_id = $2 AND s.uid = p.uid AND s.opened_by = 'inferred'
+     AND s.disconnected_at IS NULL AND (d.at IS NULL OR s.connected_at > d.at)) END) AS since
+      FROM presence p LEFT JOIN LATERAL (
+SELECT o.at, o.status FROM connection_events o
+ WHERE o.app_id = $3 AND o.uid = p.uid AND o.status <> p.status
+ ORDER BY o.at DESC LIMIT 1) d ON true
+     WHERE p.status = 'online' AND p.app_id = $4
+
+     ORDER BY p.app_id, p.uid
+     LIMIT $5;
+
+-- PresenceService.online
+
+    SELECT p.app_id, p.uid, LEAST((
+SELECT min(ce.at) FROM connection_events ce
  WHERE ce.app_id = p.app_id AND ce.uid = p.uid
    AND (d.at IS NULL OR (ce.at >= d.at AND (ce.at, ce.status) > (d.at, d.status)))),
 CASE WHEN p.status = 'online' THEN (
@@ -21,25 +40,6 @@ SELECT o.at, o.status FROM connection_events o
 
 -- PresenceService.online
 
-    SELECT p.app_id, p.uid, LEAST((
-SELECT min(ce.at) FROM connection_events ce
- WHERE ce.app_id = p.app_id AND ce.uid = p.uid
-   AND (d.at IS NULL OR (ce.at >= d.at AND (ce.at, ce.status) > (d.at, d.status)))),
-CASE WHEN p.status = 'online' THEN (
-  SELECT min(s.connected_at) FROM sessions s
-   WHERE s.app_id = p.app_id AND s.uid = p.uid AND s.opened_by = 'inferred'
-     AND s.disconnected_at IS NULL AND (d.at IS NULL OR s.connected_at > d.at)) END) AS since
-      FROM presence p LEFT JOIN LATERAL (
-SELECT o.at, o.status FROM connection_events o
- WHERE o.app_id = p.app_id AND o.uid = p.uid AND o.status <> p.status
- ORDER BY o.at DESC LIMIT 1) d ON true
-     WHERE p.status = 'online' AND p.app_id = $1
-
-     ORDER BY p.app_id, p.uid
-     LIMIT $2;
-
--- PresenceService.online
-
 SELECT count(*) AS count FROM presence p WHERE p.status = 'online' AND p.app_id = $1;
 
 -- PresenceService.online
@@ -54,15 +54,23 @@ SELECT s.app_id, s.uid, s.session_key, s.device_id, s.platform, s.user_agent, s.
  WHERE s.disconnected_at IS NULL
  ORDER BY s.app_id, s.uid, s.connected_at, s.session_key;
 
+-- PresenceService.openSessions
+
+SELECT s.app_id, s.uid, s.session_key, s.device_id, s.platform, s.user_agent, s.sdk_version, s.api_version, s.origin, s.opened_by, s.connected_at
+  FROM unnest($1::text[], $2::text[]) AS x(app_id, uid)
+  JOIN sessions s ON s.app_id = x.app_id AND s.uid = x.uid
+ WHERE s.disconnected_at IS NULL AND s.app_id = $3
+ ORDER BY s.app_id, s.uid, s.connected_at, s.session_key;
+
 -- PresenceService.presence
 
     SELECT p.app_id, p.uid, p.status, p.last_seen_at, p.last_active_at, LEAST((
 SELECT min(ce.at) FROM connection_events ce
- WHERE ce.app_id = p.app_id AND ce.uid = p.uid
+ WHERE ce.app_id = $1 AND ce.uid = p.uid
    AND (d.at IS NULL OR (ce.at >= d.at AND (ce.at, ce.status) > (d.at, d.status)))),
 CASE WHEN p.status = 'online' THEN (
   SELECT min(s.connected_at) FROM sessions s
-   WHERE s.app_id = p.app_id AND s.uid = p.uid AND s.opened_by = 'inferred'
+   WHERE s.app_id = $2 AND s.uid = p.uid AND s.opened_by = 'inferred'
      AND s.disconnected_at IS NULL AND (d.at IS NULL OR s.connected_at > d.at)) END) AS since,
            COALESCE((SELECT json_agg(json_build_object(
                        'session_key', s.session_key, 'device_id', s.device_id,
@@ -72,13 +80,13 @@ CASE WHEN p.status = 'online' THEN (
                        'connected_at', s.connected_at)
                      ORDER BY s.connected_at, s.session_key)
                        FROM sessions s
-                      WHERE s.app_id = p.app_id AND s.uid = p.uid AND s.disconnected_at IS NULL),
+                      WHERE s.app_id = $3 AND s.uid = p.uid AND s.disconnected_at IS NULL),
                     '[]') AS sessions
       FROM presence p LEFT JOIN LATERAL (
 SELECT o.at, o.status FROM connection_events o
- WHERE o.app_id = p.app_id AND o.uid = p.uid AND o.status <> p.status
+ WHERE o.app_id = $4 AND o.uid = p.uid AND o.status <> p.status
  ORDER BY o.at DESC LIMIT 1) d ON true
-     WHERE p.uid = $1 AND p.app_id = $2
+     WHERE p.uid = $5 AND p.app_id = $6
      LIMIT 2;
 
 -- PresenceService.resolveApp

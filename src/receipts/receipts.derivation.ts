@@ -54,9 +54,9 @@ export const writeReceipts: DerivedRowsWriter = async (tx, events) => {
     const waiting = await tx.query<{ app_id: string; message_id: string; reader: string }>(
       `SELECT r.app_id, r.message_id, r.reader
          FROM receipts r JOIN unnest($1::text[], $2::text[]) AS x(app_id, message_id)
-              ON r.app_id = x.app_id AND r.message_id = x.message_id
+              ON r.app_id = $3 AND r.app_id = x.app_id AND r.message_id = x.message_id
         WHERE NOT r.implied`,
-      [newMessages.map((m) => m[0]), newMessages.map((m) => m[1])],
+      [newMessages.map((m) => m[0]), newMessages.map((m) => m[1]), newMessages[0][0]],
     );
     sources.push(...waiting.rows.map((r) => [r.app_id, r.message_id, r.reader]));
   }
@@ -87,9 +87,9 @@ async function lockMessagesAndConversations(tx: PoolClient, messages: string[][]
     `SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
        FROM (SELECT DISTINCT json_build_array('conversation', m.app_id, m.conversation_id)::text AS k
                FROM messages m JOIN unnest($1::text[], $2::text[]) AS u(app_id, message_id)
-                    ON m.app_id = u.app_id AND m.id = u.message_id) keys
+                    ON m.app_id = $3 AND m.app_id = u.app_id AND m.id = u.message_id) keys
       ORDER BY k`,
-    params,
+    [...params, messages[0][0]],
   );
 }
 
@@ -99,9 +99,9 @@ async function fillInMessageFields(tx: PoolClient, messages: string[][]): Promis
         SET sent_at = m.sent_at, conversation_id = m.conversation_id, message_sender = m.sender,
             receiver_type = m.receiver_type, latency_ms = ${LATENCY}
        FROM messages m JOIN unnest($1::text[], $2::text[]) AS n(app_id, message_id)
-            ON m.app_id = n.app_id AND m.id = n.message_id
-      WHERE x.app_id = m.app_id AND x.message_id = m.id AND x.sent_at IS NULL`,
-    [messages.map((m) => m[0]), messages.map((m) => m[1])],
+            ON m.app_id = $3 AND m.app_id = n.app_id AND m.id = n.message_id
+      WHERE x.app_id = $3 AND x.app_id = m.app_id AND x.message_id = m.id AND x.sent_at IS NULL`,
+    [messages.map((m) => m[0]), messages.map((m) => m[1]), messages[0][0]],
   );
 }
 
@@ -130,13 +130,14 @@ async function insertExplicit(tx: PoolClient, rows: Row[]): Promise<void> {
        FROM (SELECT app_id, message_id, reader, kind, to_timestamp(at_ms / 1000.0) AS at, receiver_type,
                     receiver, message_sender, event_id
                FROM ${u.sql}) x
-       LEFT JOIN messages m ON m.app_id = x.app_id AND m.id = x.message_id
+       LEFT JOIN messages m ON m.app_id = $${u.values.length + 1} AND m.app_id = x.app_id
+                            AND m.id = x.message_id
       ORDER BY x.app_id, x.message_id, x.reader, x.kind
      ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE
         SET at = EXCLUDED.at, implied = false, latency_ms = EXCLUDED.latency_ms, event_id = EXCLUDED.event_id,
             receiver = COALESCE(receipts.receiver, EXCLUDED.receiver)
       WHERE EXCLUDED.at < receipts.at OR (receipts.implied AND EXCLUDED.at <= receipts.at)`,
-    u.values,
+    [...u.values, rows[0].appId],
   );
 }
 
@@ -152,25 +153,37 @@ async function implyDeliveryOfUnknownMessages(tx: PoolClient, reads: Row[]): Pro
     `INSERT INTO receipts (app_id, message_id, reader, kind, at, implied, receiver_type, receiver, message_sender)
      SELECT r.app_id, r.message_id, r.reader, 'delivered', r.at, true, r.receiver_type, r.receiver, r.message_sender
        FROM receipts r JOIN unnest($1::text[], $2::text[], $3::text[]) AS u(app_id, message_id, reader)
-            ON r.app_id = u.app_id AND r.message_id = u.message_id AND r.reader = u.reader AND r.kind = 'read'
+            ON r.app_id = $4 AND r.app_id = u.app_id AND r.message_id = u.message_id
+           AND r.reader = u.reader AND r.kind = 'read'
       WHERE r.sent_at IS NULL
       ORDER BY r.app_id, r.message_id, r.reader
      ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE SET at = EXCLUDED.at, implied = true, event_id = NULL
       WHERE EXCLUDED.at < receipts.at`,
-    [reads.map((r) => r.appId), reads.map((r) => r.messageId), reads.map((r) => r.reader)],
+    [
+      reads.map((r) => r.appId),
+      reads.map((r) => r.messageId),
+      reads.map((r) => r.reader),
+      reads[0].appId,
+    ],
   );
 }
 
-/** Upserts implied receipts, keeping the earliest time per key. */
-const UPSERT_IMPLIED = `
+/**
+ * Upserts implied receipts from `targets`, keeping the earliest time per key: `upsertImplied(app,
+ * ctes)` is `INSERT … WITH ctes SELECT …`. `app` is the batch's app parameter; the app_id written
+ * is the message's, and the WITH belongs to the SELECT, so that Citus runs the whole statement on
+ * the app's shard (with the WITH on the INSERT it ships the CTEs unrewritten and fails).
+ */
+const upsertImplied = (app: string, ctes: string) => `
   INSERT INTO receipts (app_id, message_id, reader, kind, at, implied, receiver_type, receiver,
                         message_sender, conversation_id, sent_at, latency_ms)
-  SELECT DISTINCT ON (x.app_id, m.id, x.reader, x.kind)
-         x.app_id, m.id, x.reader, x.kind, x.at, true, m.receiver_type,
+  WITH ${ctes}
+  SELECT DISTINCT ON (m.app_id, m.id, x.reader, x.kind)
+         m.app_id, m.id, x.reader, x.kind, x.at, true, m.receiver_type,
          CASE WHEN m.receiver_type = 'group' THEN m.receiver ELSE m.sender END,
          m.sender, m.conversation_id, m.sent_at, ${LATENCY}
-    FROM targets x JOIN messages m ON m.app_id = x.app_id AND m.id = x.message_id
-   ORDER BY x.app_id, m.id, x.reader, x.kind, x.at
+    FROM targets x JOIN messages m ON m.app_id = ${app} AND m.app_id = x.app_id AND m.id = x.message_id
+   ORDER BY m.app_id, m.id, x.reader, x.kind, x.at
   ON CONFLICT (app_id, message_id, reader, kind) DO UPDATE
      SET at = EXCLUDED.at, implied = true, latency_ms = EXCLUDED.latency_ms, event_id = NULL
    WHERE EXCLUDED.at < receipts.at`;
@@ -183,14 +196,16 @@ const UPSERT_IMPLIED = `
  */
 async function implyEarlier(tx: PoolClient, sources: string[][]): Promise<void> {
   await tx.query(
-    `WITH src AS (
+    upsertImplied(
+      '$4',
+      `src AS (
        SELECT r.app_id, r.message_id, r.reader, r.at, r.sent_at, r.conversation_id, t.kind,
               r.kind = 'read' AND t.kind = 'delivered' AS include_self
          FROM unnest($1::text[], $2::text[], $3::text[]) AS u(app_id, message_id, reader)
          CROSS JOIN LATERAL (
            SELECT * FROM receipts r
-            WHERE r.app_id = u.app_id AND r.message_id = u.message_id AND r.reader = u.reader
-              AND r.sent_at IS NOT NULL
+            WHERE r.app_id = $4 AND r.app_id = u.app_id AND r.message_id = u.message_id
+              AND r.reader = u.reader AND r.sent_at IS NOT NULL
            OFFSET 0) r
          JOIN (VALUES ('delivered'), ('read')) AS t(kind) ON t.kind = r.kind OR r.kind = 'read'
      ), targets AS (
@@ -198,30 +213,32 @@ async function implyEarlier(tx: PoolClient, sources: string[][]): Promise<void> 
          FROM src s
          LEFT JOIN LATERAL (
            SELECT c.sent_at FROM receipts c
-            WHERE c.app_id = s.app_id AND c.conversation_id = s.conversation_id AND c.reader = s.reader
+            WHERE c.app_id = $4 AND c.conversation_id = s.conversation_id AND c.reader = s.reader
               AND c.kind = s.kind AND c.sent_at <= s.sent_at AND c.at <= s.at AND c.message_id <> s.message_id
             ORDER BY c.sent_at DESC LIMIT 1) cut ON true
          -- LATERAL keeps each walk on the (app, conversation, sent_at) index whatever the
          -- planner guesses of a young table; a hash join here scanned every message.
          CROSS JOIN LATERAL (
            SELECT m.id FROM messages m
-            WHERE m.app_id = s.app_id AND m.conversation_id = s.conversation_id
+            WHERE m.app_id = $4 AND m.conversation_id = s.conversation_id
               AND m.sender <> s.reader
               AND m.sent_at >= COALESCE(cut.sent_at, '-infinity') AND m.sent_at <= s.sent_at
               AND (${BEFORE('m', 's')} OR (s.include_self AND m.id = s.message_id))
            OFFSET 0) m
-     )
-     ${UPSERT_IMPLIED}`,
-    [sources.map((s) => s[0]), sources.map((s) => s[1]), sources.map((s) => s[2])],
+     )`,
+    ),
+    [sources.map((s) => s[0]), sources.map((s) => s[1]), sources.map((s) => s[2]), sources[0][0]],
   );
 }
 
 /** A message that arrives after receipts for later messages of its conversation inherits them. */
 async function implyFromLater(tx: PoolClient, messages: string[][]): Promise<void> {
   await tx.query(
-    `WITH fresh AS MATERIALIZED (
+    upsertImplied(
+      '$3',
+      `fresh AS MATERIALIZED (
        SELECT m.* FROM messages m JOIN unnest($1::text[], $2::text[]) AS u(app_id, message_id)
-                 ON m.app_id = u.app_id AND m.id = u.message_id
+                 ON m.app_id = $3 AND m.app_id = u.app_id AND m.id = u.message_id
      ), targets AS (
        SELECT f.app_id, f.id AS message_id, r.reader, t.kind, min(r.at) AS at
          FROM fresh f
@@ -229,19 +246,19 @@ async function implyFromLater(tx: PoolClient, messages: string[][]): Promise<voi
          -- table without statistics got nested scans of whole tables, 100x slower.
          CROSS JOIN LATERAL (
            SELECT later.id FROM messages later
-            WHERE later.app_id = f.app_id AND later.conversation_id = f.conversation_id
+            WHERE later.app_id = $3 AND later.conversation_id = f.conversation_id
               AND later.sent_at >= f.sent_at
               AND (f.sent_at, length(f.id), f.id) < (later.sent_at, length(later.id), later.id)
            OFFSET 0) later
          CROSS JOIN LATERAL (
            SELECT r.reader, r.kind, r.at FROM receipts r
-            WHERE r.app_id = f.app_id AND r.message_id = later.id AND r.reader <> f.sender
+            WHERE r.app_id = $3 AND r.message_id = later.id AND r.reader <> f.sender
            OFFSET 0) r
          JOIN (VALUES ('delivered'), ('read')) AS t(kind) ON t.kind = r.kind OR r.kind = 'read'
         GROUP BY f.app_id, f.id, r.reader, t.kind
-     )
-     ${UPSERT_IMPLIED}`,
-    [messages.map((m) => m[0]), messages.map((m) => m[1])],
+     )`,
+    ),
+    [messages.map((m) => m[0]), messages.map((m) => m[1]), messages[0][0]],
   );
 }
 

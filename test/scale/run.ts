@@ -2,25 +2,75 @@
  * `npm run test:scale`: the scale-out path, tested for real on this machine.
  * 1. the software it needs (PgBouncer; Citus) is installed where missing (as root, from Debian's
  *    packages and ../shared/vendor/citus/; see test/scale/software.ts);
- * 2. the specs in test/scale/*.scale-spec.ts (replica, PgBouncer, retention on a real cluster).
+ * 2. Citus: a coordinator and two workers on Debian's PostgreSQL 15 (test/scale/citus-cluster.ts),
+ *    the end-to-end specs listed in test/scale/citus.jest.config.js and test/scale/*.citus-spec.ts
+ *    against the coordinator, each run's database migrated and distributed by app_id; the
+ *    cluster is stopped afterwards, on failure too;
+ * 3. the specs in test/scale/*.scale-spec.ts (replica, PgBouncer, retention on a real cluster).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ensurePgBouncer } from './software';
+import { nodeUrl, startCitusCluster, stopCitusCluster } from './citus-cluster';
+import { ensureCitus, ensurePgBouncer } from './software';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env });
-  if (result.status !== 0) {
-    process.exit(result.status ?? 1);
+/** Runs Jest with a config; its exit status (0 when every test passed). */
+function jest(config: string, env: NodeJS.ProcessEnv = process.env, extra: string[] = []): number {
+  const result = spawnSync(
+    process.execPath,
+    [require.resolve('jest/bin/jest'), '--runInBand', '--config', config, ...extra],
+    { cwd: ROOT, stdio: 'inherit', env },
+  );
+  return result.status ?? 1;
+}
+
+function seconds(since: number): string {
+  return `${((performance.now() - since) / 1000).toFixed(1)} s`;
+}
+
+async function citusStage(): Promise<number> {
+  let started = performance.now();
+  ensureCitus();
+  const cluster = await startCitusCluster(2);
+  console.log(
+    `Citus cluster up in ${seconds(started)}: coordinator :${cluster.coordinator.port}, ` +
+      `workers ${cluster.workers.map((worker) => `:${worker.port}`).join(', ')}`,
+  );
+  const stop = () => stopCitusCluster(cluster);
+  // Interrupted, Jest stops too; the cluster must not outlive this process.
+  const interrupted = () => {
+    stop();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  try {
+    started = performance.now();
+    const status = jest('test/scale/citus.jest.config.js', {
+      ...process.env,
+      DATABASE_URL: nodeUrl(cluster.coordinator),
+      TEST_CITUS_WORKERS: cluster.workers.map((worker) => nodeUrl(worker)).join(','),
+    });
+    console.log(`Citus stage: the suite took ${seconds(started)} (exit ${status})`);
+    return status;
+  } finally {
+    stop();
   }
 }
 
-ensurePgBouncer();
-run(process.execPath, [
-  require.resolve('jest/bin/jest'),
-  '--runInBand',
-  '--config',
-  'test/scale/jest.config.js',
-]);
+async function main(): Promise<number> {
+  const started = performance.now();
+  ensurePgBouncer();
+  const citus = await citusStage();
+  const others = jest('test/scale/jest.config.js', process.env, ['--passWithNoTests']);
+  console.log(`npm run test:scale took ${seconds(started)}`);
+  return citus || others;
+}
+
+main().then(
+  (status) => process.exit(status),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

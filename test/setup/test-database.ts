@@ -2,6 +2,12 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Client } from 'pg';
 import * as embedded from '../../src/db/embedded-postgres';
+import {
+  citusWorkers,
+  createCitusDatabase,
+  distributeTestDatabase,
+  dropCitusDatabase,
+} from './citus-database';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 /** The tests' own embedded cluster, apart from the one `npm start` uses. */
@@ -34,6 +40,8 @@ async function admin<T>(url: string, work: (db: Client) => Promise<T>): Promise<
 /**
  * A fresh database for this test run, with every migration applied by `prisma migrate deploy`,
  * on DATABASE_URL's server when set. Each run has its own, so runs never disturb each other.
+ * With TEST_CITUS_WORKERS set, DATABASE_URL is a Citus coordinator: the database is made on
+ * every node, and distributed after the migrations.
  */
 export async function createTestDatabase(
   server = serverUrl(),
@@ -45,11 +53,18 @@ export async function createTestDatabase(
   });
   const url = new URL(server.url);
   url.pathname = `/${name}`;
+  const citus = citusWorkers().length > 0;
+  if (citus) {
+    await createCitusDatabase(url.toString());
+  }
   execFileSync(process.execPath, [require.resolve('prisma/build/index.js'), 'migrate', 'deploy'], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: url.toString() },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  if (citus) {
+    await distributeTestDatabase(url.toString());
+  }
   return { url: url.toString(), startedHere: server.startedHere };
 }
 
@@ -63,6 +78,7 @@ export async function dropTestDatabase(testUrl: string, stopCluster: boolean): P
     const left = await db.query(`SELECT 1 FROM pg_database WHERE datname LIKE $1`, [`${PREFIX}%`]);
     return left.rowCount ?? 0;
   });
+  await dropCitusDatabase(name);
   if (stopCluster && others === 0) {
     embedded.stop(TEST_CLUSTER);
   }

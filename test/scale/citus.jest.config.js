@@ -1,0 +1,47 @@
+// The Citus stage of `npm run test:scale` (test/scale/run.ts): the end-to-end specs below and
+// test/scale/*.citus-spec.ts, against a Citus coordinator with two workers (DATABASE_URL and
+// TEST_CITUS_WORKERS; test/setup/test-database.ts makes and distributes each run's database).
+const base = require('../../package.json').jest;
+
+// Every spec whose SQL or behaviour depends on the database: both webhook formats, dedupe, every
+// query route, implied receipts, sessions, presence, latency (exact and histogram), rederive, and
+// the SQL record, which runs a day of simulated traffic through every statement of src/.
+const E2E = [
+  'webhooks',
+  'published-payloads',
+  'published-connections',
+  'hostile-webhooks',
+  'ingest-writer',
+  'derivation',
+  'presence',
+  'receipts',
+  'messages',
+  'conversation-messages',
+  'conversations',
+  'latency',
+  'latency-histogram',
+  'concurrency',
+  'apps',
+  'query-conventions',
+  'replay',
+  'sql-record',
+];
+// Left out, as they test nothing Citus changes or cannot run on it:
+// - database-faults, database-outage: rename tables and functions under a running service, or
+//   stop the embedded cluster; they test the service's fault handling, not the SQL;
+// - port-in-use, health, migrations: the embedded cluster's start-up and Prisma's migration files;
+// - dashboard, dashboard-pages, openapi, api-key, security, logging, metrics: the HTTP edge and
+//   the browser, on the same queries as the specs above;
+// - fuzz, simulator: property and load runs whose statements sql-record already runs, at a
+//   cost this stage's time budget does not have.
+
+module.exports = {
+  ...base,
+  rootDir: '../..',
+  roots: ['<rootDir>/test'],
+  testRegex: undefined,
+  testMatch: [
+    ...E2E.map((name) => `<rootDir>/test/${name}.e2e-spec.ts`),
+    '<rootDir>/test/scale/*.citus-spec.ts',
+  ],
+};
