@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Analytics } from './analytics';
 import { Baselines } from './baselines';
 import { Ingest } from './ingest';
 import { LoadResult, OpenLoopResult } from './load';
@@ -32,6 +33,7 @@ export interface Results {
   ingest?: Ingest;
   seeded?: Seeded;
   queries?: Queries;
+  analytics?: Analytics;
   goals: Goal[];
   error?: string;
 }
@@ -156,6 +158,35 @@ export function goals(r: Omit<Results, 'goals'>): Goal[] {
           : `max error ${(Math.max(...timed.map((l) => l.maxRelativeError)) * 100).toFixed(2)}%${timed.some((l) => l.approximate) ? ' (approximate)' : ''}`,
       pass: timed.length === reads.length && timed.every(accurate),
     });
+  }
+  const a = r.analytics;
+  if (a) {
+    const data = r.seeded
+      ? `${r.seeded.users.toLocaleString('en')} users, ${r.seeded.messages.toLocaleString('en')} messages`
+      : '';
+    const slowest = Math.max(...a.activeUsers.map((t) => t.maxMs));
+    goals.push({
+      goal: `active-users < 300 ms, day/week/month buckets (${data})`,
+      measured: `max ${slowest} ms`,
+      pass: slowest < 300,
+    });
+    const c = a.activeUsersCheck;
+    const checks = [c.online, c.senders, c.lastDay];
+    goals.push({
+      goal: 'active-users exact (distinct online and senders, 30 d and last day, vs a count)',
+      measured: checks.map((x) => `${x.answered}/${x.counted}`).join(', '),
+      pass: checks.every((x) => x.answered === x.counted),
+    });
+    for (const e of a.exports) {
+      goals.push({
+        goal: `export ${e.kind} ${e.format} rows/s ÷ COPY of the same query (no SPEC figure)`,
+        measured:
+          e.ratio === null
+            ? `${e.rowsPerS} rows/s; COPY ${'unavailable' in e.copy ? e.copy.unavailable : ''}`
+            : `${e.ratio.toFixed(2)}× (${e.rowsPerS} / ${'rowsPerS' in e.copy ? e.copy.rowsPerS : ''})`,
+        pass: null,
+      });
+    }
   }
   return goals;
 }
@@ -371,6 +402,40 @@ export function render(r: Results): string {
       );
     }
     lines.push(table(latencyRows), '');
+  }
+  const a = r.analytics;
+  if (a) {
+    lines.push(
+      `active users (activity days derived from the seeded rows in ${r.seeded?.activitySeconds ?? '?'} s):`,
+    );
+    lines.push(
+      table([
+        ['active-users query', 'buckets', 'median ms', 'max ms'],
+        ...a.activeUsers.map((t) => [
+          t.query,
+          String(t.buckets),
+          String(round1(t.medianMs)),
+          String(round1(t.maxMs)),
+        ]),
+      ]),
+      '',
+    );
+    lines.push(
+      table([
+        ['export', 'days', 'rows', 'MB', 's', 'rows/s', 'COPY rows/s', '÷COPY'],
+        ...a.exports.map((e) => [
+          `${e.kind} ${e.format}`,
+          String(e.days),
+          String(e.rows),
+          String(e.megabytes),
+          String(e.seconds),
+          String(e.rowsPerS),
+          'unavailable' in e.copy ? e.copy.unavailable : String(e.copy.rowsPerS),
+          e.ratio === null ? '–' : `${e.ratio.toFixed(2)}×`,
+        ]),
+      ]),
+      '',
+    );
   }
 
   lines.push(

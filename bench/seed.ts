@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { rebuildLatencyHistogram } from '../src/receipts/latency-tally';
+import { deriveActivity } from '../src/analytics/activity.derivation';
 import { Profile } from './profile';
 
 export const QUERY_APP = 'bench-query';
@@ -10,18 +11,23 @@ export interface Seeded {
   receipts: number;
   connectionEvents: number;
   sessions: number;
+  /** One per receipted message, sent by its receipts' messageSender. */
+  messages: number;
+  /** Seconds the activity days (active users) took to derive from the seeded sessions and messages. */
+  activitySeconds: number;
   /** The receipts span [from, to). */
   from: Date;
   to: Date;
   seconds: number;
 }
 
-const SEEDED_TABLES = ['presence', 'connection_events', 'sessions', 'receipts'];
+const SEEDED_TABLES = ['presence', 'connection_events', 'sessions', 'receipts', 'messages'];
 
 /**
  * Seeds the query app with SQL generate_series, not HTTP: users with a presence row and two
- * sessions each (30% still online), and receipts spread evenly over the profile's days, half
- * deliveries (tens of ms to 30 s) and half reads (seconds to 4 h), 10% in groups, some implied.
+ * sessions each (30% still online), the messages, and receipts spread evenly over the profile's
+ * days, half deliveries (tens of ms to 30 s) and half reads (seconds to 4 h), 10% in groups, some
+ * implied. Active users' days are then derived by the service's own code from those rows.
  * Indexes are dropped for the load and rebuilt from their own definitions, the usual way to bulk
  * load; then VACUUM ANALYZE, as autovacuum would have done on a live database.
  */
@@ -49,6 +55,8 @@ export async function seed(
         (async () => {
           await seedUsers(sql, users, to);
           log(`seeded ${users} users at ${elapsed()}`);
+          await seedMessages(sql, { users, receipts, from, days: profile.receiptDays });
+          log(`seeded ${receipts / 2} messages at ${elapsed()}`);
           await seedReceipts(
             sql,
             { users, receipts, from, days: profile.receiptDays },
@@ -66,12 +74,24 @@ export async function seed(
   log(`rebuilt indexes at ${elapsed()}`);
   await rebuildLatencyHistogram(sql, QUERY_APP);
   log(`built the latency histogram at ${elapsed()}`);
+  await sql.query('ANALYZE sessions, messages');
+  const activityStarted = Date.now();
+  await sql.query('BEGIN');
+  await deriveActivity(sql, QUERY_APP, {
+    users: 'all',
+    messageIds: 'all',
+    latestEventAt: to.getTime(),
+  });
+  await sql.query('COMMIT');
+  const activitySeconds = Math.round((Date.now() - activityStarted) / 1000);
+  log(`derived the active-user days in ${activitySeconds} s`);
   // The whole database, so the pre-aggregates get statistics too.
   await sql.query('VACUUM (ANALYZE)');
 
-  const counts = await sql.query<{ ce: string; s: string }>(
+  const counts = await sql.query<{ ce: string; s: string; m: string }>(
     `SELECT (SELECT count(*) FROM connection_events WHERE app_id = $1) AS ce,
-            (SELECT count(*) FROM sessions WHERE app_id = $1) AS s`,
+            (SELECT count(*) FROM sessions WHERE app_id = $1) AS s,
+            (SELECT count(*) FROM messages WHERE app_id = $1) AS m`,
     [QUERY_APP],
   );
   const seconds = Math.round((Date.now() - started) / 1000);
@@ -81,6 +101,8 @@ export async function seed(
     receipts,
     connectionEvents: Number(counts.rows[0].ce),
     sessions: Number(counts.rows[0].s),
+    messages: Number(counts.rows[0].m),
+    activitySeconds,
     from,
     to,
     seconds,
@@ -129,6 +151,27 @@ async function seedUsers(sql: Client, users: number, to: Date): Promise<void> {
         ('qb', 'web', t, CASE WHEN online THEN NULL ELSE t + interval '1 hour' END)
       ) AS s(session, platform, connected_at, disconnected_at)`,
     [users, to, QUERY_APP],
+  );
+}
+
+/** The messages the receipts are about: message m, its sender, receiver and time as they have them. */
+async function seedMessages(
+  sql: Client,
+  all: { users: number; receipts: number; from: Date; days: number },
+): Promise<void> {
+  await sql.query(
+    `INSERT INTO messages (app_id, id, conversation_id, sender, receiver, receiver_type, category,
+                           type, sent_at, event_id)
+     SELECT $4, 'qm' || m,
+            CASE WHEN grp THEN 'group_qg' || m % 5000
+                 ELSE 'qu' || least(sender, reader) || '_user_qu' || greatest(sender, reader) END,
+            'qu' || sender, CASE WHEN grp THEN 'qg' || m % 5000 ELSE 'qu' || reader END,
+            CASE WHEN grp THEN 'group' ELSE 'user' END, 'message', 'text', sent_at, m
+       FROM (SELECT m, (m * 7919) % $1 AS reader, (m * 104729 + 1) % $1 AS sender,
+                    $2::timestamptz + m * ($3::float8 / ($5::bigint / 2)) * interval '1 second' AS sent_at,
+                    m % 10 = 0 AS grp
+               FROM generate_series(0::bigint, $5::bigint / 2 - 1) AS m) x`,
+    [all.users, all.from, all.days * 86_400, QUERY_APP, all.receipts],
   );
 }
 

@@ -11,6 +11,7 @@ import { DashboardModule } from './dashboard/dashboard.module';
 import { AllExceptionsFilter } from './db/all-exceptions.filter';
 import { DATABASE_URL, DbModule } from './db/db.module';
 import { EventsModule } from './events/events.module';
+import { ExportsModule } from './exports/exports.module';
 import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { ReadYourWritesInterceptor } from './ingest/read-your-writes';
@@ -40,6 +41,7 @@ export class AppModule {
         ReceiptsModule,
         ConnectionsModule,
         EventsModule,
+        ExportsModule,
         HealthModule,
         AnalyticsModule,
         DashboardModule,

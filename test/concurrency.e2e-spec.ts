@@ -1,5 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { currentConnection, legacyConnection } from './factories';
+import { currentSession, legacyConnection } from './factories';
 import { clearOfHourBoundary } from './setup/clock';
 import { resetDatabase, startApp } from './setup/test-app';
 import { getJson, iso, post } from './setup/http';
@@ -47,35 +47,6 @@ function legacySession(
     );
   }
   return events;
-}
-
-function currentSession(
-  uid: string,
-  platform: string,
-  start: number,
-  end: number,
-  appId?: string,
-): Body[] {
-  return [
-    currentConnection({
-      uid,
-      action: 'connected',
-      at: start,
-      status: 'online',
-      connectedAt: start,
-      platform,
-      appId,
-    }),
-    currentConnection({
-      uid,
-      action: 'disconnected',
-      at: end,
-      status: 'offline',
-      connectedAt: start,
-      platform,
-      appId,
-    }),
-  ];
 }
 
 /**

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Browser } from 'playwright-core';
 import { simulate, SimulateSummary } from '../scripts/simulate';
+import { ActiveUsersDto } from '../src/analytics/active-users.dto';
 import { ConcurrencyDto } from '../src/analytics/concurrency.dto';
+import { SessionLengthsDto } from '../src/analytics/session-lengths.dto';
 import { BusyConversationsDto } from '../src/messages/conversations.dto';
 import { LatencyReportDto } from '../src/receipts/latency.dto';
 import { Page as ListPage } from '../src/common/paging';
@@ -86,6 +88,10 @@ interface InPage {
       api<BusyConversationsDto>(`/analytics/conversations?${window24h}&limit=10`),
       api<ListPage<RejectedEventDto>>('/events/rejected?limit=10'),
     ]);
+    const [active, sessions] = await Promise.all([
+      api<ActiveUsersDto>(`/analytics/active-users?to=${encodeURIComponent(to)}&interval=day`),
+      api<SessionLengthsDto>(`/analytics/sessions?${window24h}`),
+    ]);
     const formatMs = (ms: number | null) =>
       page.evaluate((v) => (globalThis as unknown as InPage).dashboard.formatMs(v), ms);
 
@@ -107,6 +113,19 @@ interface InPage {
       text: await formatMs(delivery.p50Ms),
     });
     expect((await shown(page, 'delivery-count')).value).toBe(String(delivery.count));
+    expect(active.stickiness.online.distinct).toBeGreaterThan(0);
+    expect((await shown(page, 'active-users')).value).toBe(
+      String(active.stickiness.online.distinct),
+    );
+    expect((await shown(page, 'active-note')).text).toBe(
+      `${active.stickiness.senders.distinct} sent · DAU/MAU ${(active.stickiness.online.ratio! * 100).toFixed(1)}%`,
+    );
+    expect(sessions.closed.count).toBeGreaterThan(0);
+    expect(await shown(page, 'session-p50')).toEqual({
+      value: String(sessions.closed.p50Ms),
+      text: await formatMs(sessions.closed.p50Ms),
+    });
+    expect((await shown(page, 'session-count')).value).toBe(String(sessions.sessions));
     // Derivation caught up before the page loaded (the API waits for it): nothing waiting.
     const health = (await app.inject({ method: 'GET', url: '/health' })).json<{
       details: { derivation: { backlog: number; lagMs: number } };
@@ -139,6 +158,7 @@ interface InPage {
         concurrency: data('concurrency-chart'),
         read: data('read-chart'),
         delivery: data('delivery-chart'),
+        active: data('active-chart'),
       };
     });
     expect(concurrency.buckets.length).toBeGreaterThanOrEqual(24);
@@ -148,6 +168,10 @@ interface InPage {
     ]);
     const percentiles = (report: LatencyReportDto) =>
       (['p50Ms', 'p90Ms', 'p99Ms'] as const).map((key) => report.series!.map((b) => b[key]));
+    expect(charted.active).toEqual([
+      active.buckets.map((b) => b.online),
+      active.buckets.map((b) => b.senders),
+    ]);
     expect(charted.read).toEqual(percentiles(read));
     expect(charted.delivery).toEqual(percentiles(delivery));
 

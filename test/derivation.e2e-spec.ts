@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { SimEvent, TrafficModel } from '../scripts/traffic-model';
+import { SimEvent } from '../scripts/traffic-model';
 import { DerivationRunner } from '../src/ingest/derivation-runner.service';
 import { requeueForRederive } from '../src/ingest/rederive';
 import { afterMessage, currentReceipt, legacyConnection } from './factories';
@@ -13,6 +13,7 @@ import {
   withDb,
 } from './setup/test-app';
 import { post } from './setup/http';
+import { shuffled, simulatedTraffic } from './setup/traffic';
 
 const HOUR = 3_600_000;
 
@@ -35,6 +36,9 @@ async function derivedState(): Promise<Record<string, unknown[]>> {
       latency_histogram: `SELECT * FROM latency_histogram WHERE count <> 0
                            ORDER BY app_id, kind, span_hours, start, receiver_type, implied, bin`,
       derivation_failures: `SELECT app_id, event_id FROM derivation_failures ORDER BY 1, 2`,
+      activity_days: `SELECT * FROM activity_days ORDER BY app_id, uid, kind, platform, day`,
+      activity_counts: `SELECT * FROM activity_counts ORDER BY app_id, kind, platform, day, prev_day`,
+      activity_horizon: `SELECT * FROM activity_horizon ORDER BY app_id`,
     };
     const state: Record<string, unknown[]> = {};
     for (const [name, sql] of Object.entries(tables)) {
@@ -42,17 +46,6 @@ async function derivedState(): Promise<Record<string, unknown[]>> {
     }
     return state;
   });
-}
-
-function shuffled<T>(items: T[], seed: number): T[] {
-  const out = [...items];
-  let s = seed;
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }
 
 describe('ingest as a log', () => {
@@ -189,13 +182,14 @@ describe('ingest as a log', () => {
     it('covers every query route that answers from derived state', async () => {
       const app = await startApp();
       try {
-        // The raw log's routes (/events…, /apps) read no derived state and wait for none.
+        // The raw log's routes (/events…, /apps, /export/events) read no derived state and wait for none.
         const queries = listRoutes(app).filter(
           (r) =>
             r.method === 'GET' &&
             !isPublicRoute(r) &&
             !r.url.startsWith('/events') &&
-            r.url !== '/apps',
+            r.url !== '/apps' &&
+            r.url !== '/export/events',
         );
         expect(queries.length).toBeGreaterThanOrEqual(9);
         for (const route of queries) {
@@ -300,8 +294,8 @@ describe('ingest as a log', () => {
 
   describe('npm run rederive', () => {
     const start = Date.UTC(2026, 10, 25, 6);
-    const traffic = (seed: number): SimEvent[] => {
-      const model = new TrafficModel({
+    const traffic = (seed: number): SimEvent[] =>
+      simulatedTraffic({
         appId: 'sim',
         users: 12,
         start,
@@ -310,12 +304,6 @@ describe('ingest as a log', () => {
         rate: 5,
         seed,
       });
-      const events: SimEvent[] = [];
-      for (let e = model.next(); e !== undefined; e = model.next()) {
-        events.push(e);
-      }
-      return events;
-    };
 
     it.each([3, 11])(
       'rebuilds from the log exactly what live derivation built (seed %i, shuffled, with retries)',

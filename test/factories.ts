@@ -286,3 +286,26 @@ export function currentConnection(o: {
     },
   };
 }
+
+/** A current-format session: its connect and, unless `end` is null (still open), its disconnect. */
+export function currentSession(
+  uid: string,
+  platform: string,
+  start: number,
+  end: number | null,
+  appId?: string,
+): Json[] {
+  const event = (action: 'connected' | 'disconnected', at: number) =>
+    currentConnection({
+      uid,
+      action,
+      at,
+      status: action === 'connected' ? 'online' : 'offline',
+      connectedAt: start,
+      platform,
+      appId,
+    });
+  return end === null
+    ? [event('connected', start)]
+    : [event('connected', start), event('disconnected', end)];
+}

@@ -64,6 +64,26 @@ describe('OpenAPI document', () => {
       expect.arrayContaining(['query:receiverType', 'query:reader', 'query:interval']),
     );
     expect(names('/messages/{id}/receipts')).toEqual(['path:id', 'query:appId']);
+    expect(names('/analytics/active-users')).toEqual(
+      ['query:appId', 'query:from', 'query:interval', 'query:platform', 'query:to'].sort(),
+    );
+    expect(names('/export/receipts')).toEqual(
+      ['query:appId', 'query:format', 'query:from', 'query:to'].sort(),
+    );
+  });
+
+  it('describes exports as CSV or NDJSON files, their range as required', () => {
+    const op = doc.paths['/export/messages'].get;
+    expect(Object.keys(op.responses['200'].content ?? {}).sort()).toEqual([
+      'application/x-ndjson',
+      'text/csv',
+    ]);
+    const required = (op.parameters as { name: string; required?: boolean }[])
+      .filter((p) => p.required)
+      .map((p) => p.name)
+      .sort();
+    expect(required).toEqual(['appId', 'from', 'to']);
+    expect(doc.paths['/export/events'].get.security).toEqual([{ apiKey: [] }]);
   });
 
   it('describes answers with their shapes', () => {

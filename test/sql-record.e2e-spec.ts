@@ -34,7 +34,10 @@ function callerOf(stack: string): { file: string; caller: string } | null {
     }
     match[2] = match[2].slice(SRC.length);
     const file = match[2];
-    if (file.startsWith('generated/') || /^db\/(prepared|prisma\.service|unnest)\.ts$/.test(file)) {
+    if (
+      file.startsWith('generated/') ||
+      /^db\/(prepared|prisma\.service|unnest|cursor-stream)\.ts$/.test(file)
+    ) {
       continue;
     }
     const caller = (match[1] ?? '(anonymous)')
@@ -96,7 +99,7 @@ describe('the SQL record (src/queries/)', () => {
       const text = typeof config === 'string' ? config : config?.text;
       if (
         typeof text === 'string' &&
-        !/^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|ANALYZE)\b/i.test(text)
+        !/^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|ANALYZE|FETCH)\b/i.test(text)
       ) {
         const at = callerOf(new Error().stack ?? '') ?? pending;
         if (at !== null) {
@@ -182,6 +185,13 @@ describe('the SQL record (src/queries/)', () => {
         `/analytics/delivery-latency?appId=sql&${window}&reader=sim-amara`,
         `/analytics/concurrency?appId=sql&${window}&interval=hour`,
         `/analytics/conversations?appId=sql&${window}`,
+        `/analytics/active-users?appId=sql&${window}&platform=all`,
+        `/analytics/active-users?interval=week`,
+        `/analytics/sessions?appId=sql&${window}`,
+        `/analytics/sessions?appId=sql&${window}&platform=web`,
+        ...['messages', 'receipts', 'sessions', 'events'].map(
+          (kind) => `/export/${kind}?appId=sql&${window}`,
+        ),
       ]) {
         expect({ url, status: (await inject(url)).statusCode }).toEqual({ url, status: 200 });
       }

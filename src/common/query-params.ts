@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsDate, IsOptional, IsString, Length } from 'class-validator';
+import { IsDate, IsDefined, IsOptional, IsString, Length } from 'class-validator';
 import { BadQueryParameterError } from './bad-query-parameter.error';
 
 const SECONDS_BELOW = 100_000_000_000;
@@ -87,16 +87,28 @@ export function ApiTime(description: string) {
   });
 }
 
+const isQueryTime = () =>
+  IsDate({
+    message: ({ property }) =>
+      `${property} must be an ISO-8601 time or a Unix time between 0001-01-01 and 9999-12-31 UTC`,
+  });
+
 /** An optional query time: documented, parsed by ToDate, and a 400 naming it when unparseable. */
 export function QueryTime(description: string) {
+  return applyDecorators(ApiTime(description), IsOptional(), ToDate(), isQueryTime());
+}
+
+/** A query time the caller must give: a 400 naming it when missing or unparseable. */
+export function RequiredQueryTime(description: string) {
   return applyDecorators(
-    ApiTime(description),
-    IsOptional(),
-    ToDate(),
-    IsDate({
-      message: ({ property }) =>
-        `${property} must be an ISO-8601 time or a Unix time between 0001-01-01 and 9999-12-31 UTC`,
+    ApiProperty({
+      type: String,
+      description: `${description} ISO-8601, or Unix seconds or milliseconds.`,
+      example: '2026-11-25T00:00:00Z',
     }),
+    ToDate(),
+    IsDefined({ message: ({ property }) => `${property} is required` }),
+    isQueryTime(),
   );
 }
 

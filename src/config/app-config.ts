@@ -89,6 +89,8 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(0) DERIVATION_LAG_DEGRADED_MS = 10000;
   /** Latency questions over more receipts than this are answered from the histogram. */
   @Transform(toInt) @IsInt() @Min(0) LATENCY_EXACT_LIMIT = 100000;
+  /** The longest range one GET /export/… request streams (each holds a connection meanwhile). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(3660) EXPORT_MAX_DAYS = 31;
 
   @IsIn(['fatal', 'error', 'warn', 'log', 'debug', 'verbose', 'silent'])
   LOG_LEVEL = 'log';

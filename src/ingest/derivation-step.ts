@@ -2,10 +2,11 @@ import { DerivedRowsWriter } from './stored-event';
 
 /**
  * The derivation steps, in the order each batch runs them: receipts read the messages written
- * before them (sent time, conversation, sender), and connections stand alone. Each feature module
+ * before them (sent time, conversation, sender), connections stand alone, and activity (active
+ * users' days) reads the messages and sessions the others wrote. Each feature module
  * registers its step with the DerivationRunner; a step missing at start-up stops the service.
  */
-export const DERIVATION_ORDER = ['messages', 'receipts', 'connections'] as const;
+export const DERIVATION_ORDER = ['messages', 'receipts', 'connections', 'activity'] as const;
 
 export type DerivationStepName = (typeof DERIVATION_ORDER)[number];
 

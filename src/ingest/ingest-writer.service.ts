@@ -50,6 +50,9 @@ export const INGEST_TABLES = [
   'sessions',
   'presence',
   'latency_histogram',
+  'activity_days',
+  'activity_counts',
+  'activity_horizon',
 ];
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock, serialization failure
 

@@ -9,6 +9,9 @@ const DERIVED_TABLES = [
   'sessions',
   'presence',
   'latency_histogram',
+  'activity_days',
+  'activity_counts',
+  'activity_horizon',
   'derivation_failures',
 ];
 

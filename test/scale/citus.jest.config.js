@@ -44,4 +44,6 @@ module.exports = {
     ...E2E.map((name) => `<rootDir>/test/${name}.e2e-spec.ts`),
     '<rootDir>/test/scale/*.citus-spec.ts',
   ],
+  // Room for the longer derivation waits (TEST_DERIVATION_WAIT_MS, set by test/scale/run.ts).
+  testTimeout: 300_000,
 };

@@ -50,6 +50,9 @@ async function citusStage(): Promise<number> {
       ...process.env,
       DATABASE_URL: nodeUrl(cluster.coordinator),
       TEST_CITUS_WORKERS: cluster.workers.map((worker) => nodeUrl(worker)).join(','),
+      // Derivation through a coordinator and two workers on two shared cores takes several
+      // times as long: tests reading derived tables may wait longer for it to catch up.
+      TEST_DERIVATION_WAIT_MS: '180000',
     });
     console.log(`Citus stage: the suite took ${seconds(started)} (exit ${status})`);
     return status;

@@ -59,6 +59,8 @@ const LATENCY_PARAMS = [
   'interval',
 ];
 
+const EXPORT_PARAMS = ['appId', 'from', 'to', 'format'];
+
 /** The query parameters of each query route; a route not listed gets COMMON_PARAMS. */
 export const QUERY_PARAMS: Record<string, string[]> = {
   '/apps': ['appId'],
@@ -74,6 +76,12 @@ export const QUERY_PARAMS: Record<string, string[]> = {
   '/analytics/delivery-latency': LATENCY_PARAMS,
   '/analytics/concurrency': ['appId', 'from', 'to', 'interval'],
   '/analytics/conversations': ['appId', 'from', 'to', 'receiverType', 'limit'],
+  '/analytics/active-users': ['appId', 'from', 'to', 'interval', 'platform'],
+  '/analytics/sessions': ['appId', 'from', 'to', 'platform'],
+  '/export/messages': EXPORT_PARAMS,
+  '/export/receipts': EXPORT_PARAMS,
+  '/export/sessions': EXPORT_PARAMS,
+  '/export/events': EXPORT_PARAMS,
 };
 export const COMMON_PARAMS = ['appId', 'limit', 'cursor', 'from', 'to', 'interval', 'receiverType'];
 
@@ -82,3 +90,16 @@ export const fillPath = (url: string, values: Record<string, string> = {}) =>
   url
     .replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(values[name] ?? 'someone'))
     .replace('*', 'x');
+
+/**
+ * Parameters a route cannot answer without (an export needs its range), as a query string to
+ * add to `appId=…`: here the week around now, which holds whatever a spec seeded lately.
+ */
+export function requiredParams(url: string): string {
+  if (!url.startsWith('/export/')) {
+    return '';
+  }
+  const day = 86_400_000;
+  const now = Date.now();
+  return `&from=${new Date(now - 6 * day).toISOString()}&to=${new Date(now + day).toISOString()}`;
+}

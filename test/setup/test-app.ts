@@ -67,7 +67,10 @@ export async function rows<T = Record<string, unknown>>(
 }
 
 /** Waits until no committed event awaits derivation (a running app derives them). */
-export async function waitForDerivation(db: Client, timeoutMs = 20_000): Promise<void> {
+export async function waitForDerivation(
+  db: Client,
+  timeoutMs = Number(process.env.TEST_DERIVATION_WAIT_MS ?? 20_000),
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { rows: pending } = await db.query<{ n: number }>(

@@ -286,14 +286,18 @@
   async function showOverview(to) {
     const from = new Date(to.getTime() - DAY_MS);
     const window24h = { from: from.toISOString(), to: to.toISOString() };
-    const [online, concurrency, read, delivery, conversations, rejected] = await Promise.all([
-      api('/presence/online', { limit: 20 }),
-      api('/analytics/concurrency', { ...window24h, interval: 'hour' }),
-      api('/analytics/read-latency', { ...window24h, interval: 'hour' }),
-      api('/analytics/delivery-latency', { ...window24h, interval: 'hour' }),
-      api('/analytics/conversations', { ...window24h, limit: 10 }),
-      api('/events/rejected', { limit: 10 }),
-    ]);
+    const [online, concurrency, read, delivery, conversations, rejected, active, sessions] =
+      await Promise.all([
+        api('/presence/online', { limit: 20 }),
+        api('/analytics/concurrency', { ...window24h, interval: 'hour' }),
+        api('/analytics/read-latency', { ...window24h, interval: 'hour' }),
+        api('/analytics/delivery-latency', { ...window24h, interval: 'hour' }),
+        api('/analytics/conversations', { ...window24h, limit: 10 }),
+        api('/events/rejected', { limit: 10 }),
+        // the 30 UTC days up to today
+        api('/analytics/active-users', { to: to.toISOString(), interval: 'day' }),
+        api('/analytics/sessions', window24h),
+      ]);
 
     show('online-now', online.count, formatCount(online.count));
     const peak = Math.max(0, ...concurrency.buckets.map((b) => b.peak));
@@ -302,6 +306,21 @@
     show('read-count', read.count, `${formatCount(read.count)} read receipts`);
     show('delivery-p50', delivery.p50Ms, formatMs(delivery.p50Ms));
     show('delivery-count', delivery.count, `${formatCount(delivery.count)} delivery receipts`);
+    const { online: activeOnline, senders: activeSenders } = active.stickiness;
+    show('active-users', activeOnline.distinct, formatCount(activeOnline.distinct));
+    show(
+      'active-note',
+      activeOnline.ratio,
+      `${formatCount(activeSenders.distinct)} sent · DAU/MAU ${
+        activeOnline.ratio === null ? '–' : `${(activeOnline.ratio * 100).toFixed(1)}%`
+      }`,
+    );
+    show('session-p50', sessions.closed.p50Ms, formatMs(sessions.closed.p50Ms));
+    show(
+      'session-count',
+      sessions.sessions,
+      `${formatCount(sessions.sessions)} sessions · ${formatCount(sessions.inferred.count)} closed by inference`,
+    );
     await showDerivation();
     await showIngestRate();
 
@@ -322,6 +341,25 @@
             label: 'peak within the hour',
             data: concurrency.buckets.map((b) => b.peak),
             backgroundColor: 'rgba(53, 89, 224, 0.18)',
+          },
+        ],
+      },
+      options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+    });
+    chart('active-chart', {
+      type: 'bar',
+      data: {
+        labels: active.buckets.map((b) => b.start.slice(5, 10)),
+        datasets: [
+          {
+            label: 'online',
+            data: active.buckets.map((b) => b.online),
+            backgroundColor: 'rgba(53, 89, 224, 0.5)',
+          },
+          {
+            label: 'sent a message',
+            data: active.buckets.map((b) => b.senders),
+            backgroundColor: 'rgba(224, 131, 53, 0.6)',
           },
         ],
       },
