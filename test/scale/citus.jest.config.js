@@ -5,7 +5,8 @@ const base = require('../../package.json').jest;
 
 // Every spec whose SQL or behaviour depends on the database: both webhook formats, dedupe, every
 // query route, implied receipts, sessions, presence, latency (exact and histogram), rederive, and
-// the SQL record, which runs a day of simulated traffic through every statement of src/.
+// retention on the partitions, and the SQL record, which runs a day of simulated traffic through
+// every statement of src/.
 const E2E = [
   'webhooks',
   'published-payloads',
@@ -21,15 +22,22 @@ const E2E = [
   'latency',
   'latency-histogram',
   'concurrency',
+  'active-users',
+  'session-lengths',
+  'export',
+  'export-cli',
   'apps',
   'query-conventions',
   'replay',
+  'retention',
   'sql-record',
 ];
 // Left out, as they test nothing Citus changes or cannot run on it:
 // - database-faults, database-outage: rename tables and functions under a running service, or
 //   stop the embedded cluster; they test the service's fault handling, not the SQL;
 // - port-in-use, health, migrations: the embedded cluster's start-up and Prisma's migration files;
+// - read-replica: an unreachable replica and one that is no standby (test/scale/replica.scale-spec.ts
+//   runs a real one);
 // - dashboard, dashboard-pages, openapi, api-key, security, logging, metrics: the HTTP edge and
 //   the browser, on the same queries as the specs above;
 // - fuzz, simulator: property and load runs whose statements sql-record already runs, at a
