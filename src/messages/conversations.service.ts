@@ -4,6 +4,7 @@ import { decodeCursor, page } from '../common/paging';
 import { assertRange, effectiveRange } from '../common/query-params';
 import { PrismaService } from '../db/prisma.service';
 import { ReadReplica } from '../db/read-replica.service';
+import { messageDto } from './messages.service';
 import { Prisma } from '../generated/prisma/client';
 import {
   BusyConversationsDto,
@@ -164,20 +165,7 @@ export class ConversationsService {
       byMessage.get(r.message_id)?.[r.kind === 'read' ? 'read' : 'delivered'].push(entry);
     }
     return {
-      items: items.map((m) => ({
-        id: m.id,
-        appId: m.appId,
-        sender: m.sender,
-        receiver: m.receiver,
-        receiverType: m.receiverType,
-        conversationId: m.conversationId,
-        category: m.category,
-        type: m.type,
-        sentAt: m.sentAt.toISOString(),
-        editedAt: m.editedAt?.toISOString() ?? null,
-        deletedAt: m.deletedAt?.toISOString() ?? null,
-        ...byMessage.get(m.id)!,
-      })),
+      items: items.map((m) => ({ ...messageDto(m), ...byMessage.get(m.id)! })),
       nextCursor,
     };
   }

@@ -1,7 +1,25 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { BadQueryParameterError } from '../common/bad-query-parameter.error';
 import { PrismaService } from '../db/prisma.service';
+import { Message } from '../generated/prisma/client';
 import { MessageDto, MessageQueryDto } from './messages.dto';
+
+/** A stored message as the API shows it. */
+export function messageDto(m: Omit<Message, 'eventId'>): MessageDto {
+  return {
+    id: m.id,
+    appId: m.appId,
+    sender: m.sender,
+    receiver: m.receiver,
+    receiverType: m.receiverType,
+    conversationId: m.conversationId,
+    category: m.category,
+    type: m.type,
+    sentAt: m.sentAt.toISOString(),
+    editedAt: m.editedAt?.toISOString() ?? null,
+    deletedAt: m.deletedAt?.toISOString() ?? null,
+  };
+}
 
 @Injectable()
 export class MessagesService {
@@ -25,19 +43,6 @@ export class MessagesService {
         `message ${id} is known in several apps (${found.map((m) => m.appId).join(', ')}): pass appId`,
       );
     }
-    const m = found[0];
-    return {
-      id: m.id,
-      appId: m.appId,
-      sender: m.sender,
-      receiver: m.receiver,
-      receiverType: m.receiverType,
-      conversationId: m.conversationId,
-      category: m.category,
-      type: m.type,
-      sentAt: m.sentAt.toISOString(),
-      editedAt: m.editedAt?.toISOString() ?? null,
-      deletedAt: m.deletedAt?.toISOString() ?? null,
-    };
+    return messageDto(found[0]);
   }
 }
