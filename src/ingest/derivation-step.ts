@@ -2,10 +2,17 @@ import { DerivedRowsWriter } from './stored-event';
 
 /**
  * The derivation steps, in the order each batch runs them: receipts read the messages written
- * before them (sent time, conversation, sender), and connections stand alone. Each feature module
- * registers its step with the DerivationRunner; a step missing at start-up stops the service.
+ * before them (sent time, conversation, sender), groups keep membership, unread reads all three,
+ * and connections stand alone. Each feature module registers its step with the DerivationRunner;
+ * a step missing at start-up stops the service.
  */
-export const DERIVATION_ORDER = ['messages', 'receipts', 'connections'] as const;
+export const DERIVATION_ORDER = [
+  'messages',
+  'receipts',
+  'groups',
+  'unread',
+  'connections',
+] as const;
 
 export type DerivationStepName = (typeof DERIVATION_ORDER)[number];
 

@@ -74,6 +74,8 @@ export const QUERY_PARAMS: Record<string, string[]> = {
   '/analytics/delivery-latency': LATENCY_PARAMS,
   '/analytics/concurrency': ['appId', 'from', 'to', 'interval'],
   '/analytics/conversations': ['appId', 'from', 'to', 'receiverType', 'limit'],
+  '/users/:uid/unread': ['appId', 'limit', 'cursor'],
+  '/analytics/unread': ['appId', 'olderThan', 'limit', 'cursor'],
 };
 export const COMMON_PARAMS = ['appId', 'limit', 'cursor', 'from', 'to', 'interval', 'receiverType'];
 
