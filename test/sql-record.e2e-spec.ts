@@ -176,6 +176,10 @@ describe('the SQL record (src/queries/)', () => {
         `/analytics/delivery-latency?appId=sql&${window}&reader=sim-amara`,
         `/analytics/concurrency?appId=sql&${window}&interval=hour`,
         `/analytics/conversations?appId=sql&${window}`,
+        '/users/sim-amara/unread?appId=sql',
+        '/users/sim-amara/unread?limit=1',
+        '/analytics/unread?appId=sql&olderThan=1h&limit=2',
+        '/analytics/unread?olderThan=0s',
       ]) {
         expect({ url, status: (await inject(url)).statusCode }).toEqual({ url, status: 200 });
       }
