@@ -29,9 +29,15 @@ export async function buildService(): Promise<string> {
     '--tsBuildInfoFile',
     path.join(out, '.tsbuildinfo'),
   ]);
-  // The static files `nest build` copies (nest-cli.json "assets"): the dashboard's page.
+  // The files `nest build` copies (nest-cli.json "assets"): the dashboard's page, and the plain
+  // JavaScript of src/db (embedded PostgreSQL control, port holder), which tsc does not emit.
   fs.cpSync(path.join(ROOT, 'src', 'dashboard', 'public'), path.join(out, 'dashboard', 'public'), {
     recursive: true,
   });
+  for (const file of fs.readdirSync(path.join(ROOT, 'src', 'db'))) {
+    if (file.endsWith('.js')) {
+      fs.copyFileSync(path.join(ROOT, 'src', 'db', file), path.join(out, 'db', file));
+    }
+  }
   return path.join(out, 'main.js');
 }

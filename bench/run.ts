@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --cpu-prof]: builds the service, starts a private PostgreSQL,
+// npm run bench [-- --quick] [-- --cpu-prof] [-- --queries-only]: builds the service, starts a private PostgreSQL,
 // measures the baselines, the service's ingest and its queries, prints one table and writes
 // bench/results/latest.json. Everything it starts, it stops, also on failure and Ctrl-C.
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { profileFrom } from './profile';
 import { runQueries } from './queries';
 import { goals, machine, render, Results, write } from './report';
 import { seed } from './seed';
+import { runUnread } from './unread';
 import { CPU_PROFILE_DIR, startService } from './service';
 
 const started = Date.now();
@@ -34,7 +35,11 @@ async function main(): Promise<Results> {
     cluster = await startCluster(log);
     results.postgres = cluster.settings;
 
-    results.baselines = await runBaselines(cluster.sql, cluster.url, profile, log);
+    // --queries-only: no baselines and no ingest, straight to the seeded query data set.
+    const queriesOnly = process.argv.includes('--queries-only');
+    if (!queriesOnly) {
+      results.baselines = await runBaselines(cluster.sql, cluster.url, profile, log);
+    }
 
     // --cpu-prof: the service writes a V8 CPU profile of the whole run when it exits.
     const cpuProfile = process.argv.includes('--cpu-prof');
@@ -43,10 +48,20 @@ async function main(): Promise<Results> {
       log(`service CPU profile goes to ${path.relative(process.cwd(), CPU_PROFILE_DIR)}`);
     }
     try {
-      results.ingest = await runIngest(cluster.sql, service, profile, results.baselines, log);
+      if (results.baselines) {
+        results.ingest = await runIngest(cluster.sql, service, profile, results.baselines, log);
+      }
       log(`seeding ${profile.users} users and ${profile.receipts} receipts`);
       results.seeded = await seed(cluster.sql, cluster.url, profile, log);
       results.queries = await runQueries(cluster.sql, service, results.seeded, profile, log);
+      results.unread = await runUnread(
+        cluster.sql,
+        cluster.url,
+        service,
+        results.seeded,
+        profile,
+        log,
+      );
     } finally {
       await stop(service.child);
     }

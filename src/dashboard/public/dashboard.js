@@ -283,17 +283,46 @@
     );
   }
 
+  /** The re-engagement list: users with a message unread for over an hour (the first 500). */
+  function showUnread(unread) {
+    const users = unread.items.length;
+    const messages = unread.items.reduce((sum, u) => sum + u.unread, 0);
+    show('unread-users', users, `${formatCount(users)}${unread.nextCursor ? '+' : ''} users`);
+    show(
+      'unread-note',
+      messages,
+      `${formatCount(messages)} messages sent before ${formatTime(unread.before)}`,
+    );
+    const waiting = [...unread.items]
+      .sort((a, b) => a.oldestUnreadSentAt.localeCompare(b.oldestUnreadSentAt))
+      .slice(0, 10);
+    fillTable(
+      'unread',
+      waiting,
+      [
+        (u) => linkCell(u.uid, pageHref('user', u.uid, u.appId)),
+        (u) => cell(formatCount(u.unread), 'num'),
+        (u) => cell(formatCount(u.inferred), 'num'),
+        (u) => cell(formatCount(u.conversations), 'num'),
+        (u) => cell(formatTime(u.oldestUnreadSentAt)),
+      ],
+      'Nothing unread for over an hour',
+    );
+  }
+
   async function showOverview(to) {
     const from = new Date(to.getTime() - DAY_MS);
     const window24h = { from: from.toISOString(), to: to.toISOString() };
-    const [online, concurrency, read, delivery, conversations, rejected] = await Promise.all([
-      api('/presence/online', { limit: 20 }),
-      api('/analytics/concurrency', { ...window24h, interval: 'hour' }),
-      api('/analytics/read-latency', { ...window24h, interval: 'hour' }),
-      api('/analytics/delivery-latency', { ...window24h, interval: 'hour' }),
-      api('/analytics/conversations', { ...window24h, limit: 10 }),
-      api('/events/rejected', { limit: 10 }),
-    ]);
+    const [online, concurrency, read, delivery, conversations, rejected, unread] =
+      await Promise.all([
+        api('/presence/online', { limit: 20 }),
+        api('/analytics/concurrency', { ...window24h, interval: 'hour' }),
+        api('/analytics/read-latency', { ...window24h, interval: 'hour' }),
+        api('/analytics/delivery-latency', { ...window24h, interval: 'hour' }),
+        api('/analytics/conversations', { ...window24h, limit: 10 }),
+        api('/events/rejected', { limit: 10 }),
+        api('/analytics/unread', { olderThan: '1h', limit: 500 }),
+      ]);
 
     show('online-now', online.count, formatCount(online.count));
     const peak = Math.max(0, ...concurrency.buckets.map((b) => b.peak));
@@ -302,6 +331,7 @@
     show('read-count', read.count, `${formatCount(read.count)} read receipts`);
     show('delivery-p50', delivery.p50Ms, formatMs(delivery.p50Ms));
     show('delivery-count', delivery.count, `${formatCount(delivery.count)} delivery receipts`);
+    showUnread(unread);
     await showDerivation();
     await showIngestRate();
 
@@ -436,7 +466,7 @@
     const range = dayRange(now);
     const uid = encodeURIComponent(subject);
     const span = { from: range.from, to: range.to };
-    const [presence, sessions, perDay, asReader, asSender] = await Promise.all([
+    const [presence, sessions, perDay, asReader, asSender, unread] = await Promise.all([
       orNotFound(api(`/users/${uid}/presence`)),
       allPages(`/users/${uid}/sessions`, span),
       Promise.all(
@@ -450,6 +480,7 @@
       ),
       api('/analytics/read-latency', { ...span, reader: subject }),
       api('/analytics/read-latency', { ...span, sender: subject }),
+      orNotFound(allPages(`/users/${uid}/unread`, {})),
     ]);
 
     if (presence) {
@@ -489,6 +520,32 @@
       'user-session-count',
       sessions.items.length,
       `${formatCount(sessions.items.length)} sessions${sessions.nextCursor ? ' (first pages)' : ''}`,
+    );
+    if (unread) {
+      show('user-unread', unread.total, `${formatCount(unread.total)} messages`);
+      show(
+        'user-unread-note',
+        unread.conversations,
+        `in ${formatCount(unread.conversations)} conversations` +
+          (unread.inferred > 0 ? ` · ${formatCount(unread.inferred)} by inferred membership` : ''),
+      );
+    } else {
+      show('user-unread', null, '–');
+      show('user-unread-note', null, 'no conversation names this uid');
+    }
+    fillTable(
+      'user-unread-conversations',
+      unread?.items ?? [],
+      [
+        (c) => linkCell(c.conversationId, pageHref('conversation', c.conversationId, unread.appId)),
+        (c) => cell(c.receiverType),
+        (c) => cell(formatCount(c.unread), 'num'),
+        (c) => cell(formatTime(c.oldestUnreadSentAt)),
+        (c) => cell(formatTime(c.newestUnreadSentAt)),
+        (c) => cell(c.lastReadAt ? formatTime(c.lastReadAt) : 'never'),
+        (c) => cell(c.membership, c.membership === 'inferred' ? 'inferred' : ''),
+      ],
+      'Nothing unread',
     );
     show('user-reader-p50', asReader.p50Ms, formatMs(asReader.p50Ms));
     show('user-reader-count', asReader.count, `${formatCount(asReader.count)} messages read`);
