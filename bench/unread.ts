@@ -203,7 +203,7 @@ async function reference(
   return { count: rows[0].n };
 }
 
-async function seedUnread(sql: Client, url: string, seeded: Seeded): Promise<UnreadSeeded> {
+export async function seedUnread(sql: Client, url: string, seeded: Seeded): Promise<UnreadSeeded> {
   const half = Math.floor(seeded.receipts / 2);
   const extra = Math.floor(seeded.receipts / 20);
   const span = (seeded.to.getTime() - seeded.from.getTime()) / 1000;
@@ -240,7 +240,7 @@ async function seedUnread(sql: Client, url: string, seeded: Seeded): Promise<Unr
                 CASE WHEN e % 50 = 0 THEN sent_at + interval '1 minute' END, $5 + e
            FROM (SELECT e, (e * 31337 + 7) % $2 AS sender, (e * 7927 + 11) % $2 AS reader,
                         $3::timestamptz + e * ($4::float8 / $6) * interval '1 second' AS sent_at
-                   FROM generate_series(0, $6 - 1) AS e) x`,
+                   FROM generate_series(0::bigint, $6::bigint - 1) AS e) x`,
         [QUERY_APP, seeded.users, seeded.from, span, half, extra],
       );
     });

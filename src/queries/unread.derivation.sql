@@ -71,6 +71,7 @@ CROSS JOIN LATERAL (
           OR (m.sent_at, length(m.id), m.id) > (s.read_sent_at, length(s.read_message_id), s.read_message_id))
      AND m.sender <> s.uid AND m.deleted_at IS NULL AND m.category IS DISTINCT FROM 'action'
      AND (s.receiver_type = 'group' OR m.receiver = s.uid)
-   ORDER BY m.sent_at LIMIT 1) m)
+   ORDER BY m.sent_at LIMIT 1
+  OFFSET 0) m)
   FROM state s
  WHERE uc.app_id = s.app_id AND uc.uid = s.uid AND uc.conversation_id = s.conversation_id;

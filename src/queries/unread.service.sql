@@ -48,7 +48,8 @@ CROSS JOIN LATERAL (
           OR (m.sent_at, length(m.id), m.id) > (uc.read_sent_at, length(uc.read_message_id), uc.read_message_id))
      AND m.sender <> uc.uid AND m.deleted_at IS NULL AND m.category IS DISTINCT FROM 'action'
      AND (uc.receiver_type = 'group' OR m.receiver = uc.uid)
-   ) m) n
+
+  OFFSET 0) m) n
   WHERE uc.app_id = $1 AND uc.uid = $2 AND uc.oldest_unread_at IS NOT NULL
     AND n.unread > 0
   ORDER BY n.newest DESC, uc.conversation_id;
@@ -86,6 +87,7 @@ CROSS JOIN LATERAL (
           OR (m.sent_at, length(m.id), m.id) > (uc.read_sent_at, length(uc.read_message_id), uc.read_message_id))
      AND m.sender <> uc.uid AND m.deleted_at IS NULL AND m.category IS DISTINCT FROM 'action'
      AND (uc.receiver_type = 'group' OR m.receiver = uc.uid)
-   ) m) n
+
+  OFFSET 0) m) n
   GROUP BY uc.uid
   ORDER BY uc.uid;

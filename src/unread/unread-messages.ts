@@ -25,5 +25,6 @@ export function unreadMessages(u: string, bounds = '', tail = ''): string {
                OR (m.sent_at, length(m.id), m.id) > (${u}.read_sent_at, length(${u}.read_message_id), ${u}.read_message_id))
           AND m.sender <> ${u}.uid AND m.deleted_at IS NULL AND m.category IS DISTINCT FROM 'action'
           AND (${u}.receiver_type = 'group' OR m.receiver = ${u}.uid)
-        ${tail}) m`;
+        ${tail}
+       OFFSET 0) m`;
 }

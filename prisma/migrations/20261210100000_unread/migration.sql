@@ -41,3 +41,10 @@ CREATE TABLE "user_conversations" (
 CREATE INDEX "user_conversations_app_id_uid_oldest_unread_at_idx" ON "user_conversations"("app_id", "uid", "oldest_unread_at");
 
 CREATE INDEX "user_conversations_app_id_conversation_id_oldest_unread_at_idx" ON "user_conversations"("app_id", "conversation_id", "oldest_unread_at");
+
+-- A conversation's messages in time order, with every column an unread count reads, so counting
+-- a big group's unread messages is an index-only scan instead of a heap page per message. It
+-- replaces the (app_id, conversation_id, sent_at) index, its prefix.
+DROP INDEX "messages_app_id_conversation_id_sent_at_idx";
+
+CREATE INDEX "messages_conversation_idx" ON "messages"("app_id", "conversation_id", "sent_at", "id", "sender", "receiver", "deleted_at", "category");
