@@ -30,6 +30,12 @@ export interface Profile {
   presenceRateS: number;
   latencyWindowsDays: number[];
   latencyRepetitions: number;
+  /** Unread: sequential GET /users/:uid/unread of this many users with unread messages... */
+  unreadRequests: number;
+  /** ...this many of them checked against the anti-join reference... */
+  unreadChecks: number;
+  /** ...and each re-engagement list query timed this many times. */
+  unreadListRepetitions: number;
 }
 
 const FULL: Profile = {
@@ -54,6 +60,9 @@ const FULL: Profile = {
   presenceRateS: 20,
   latencyWindowsDays: [1, 7, 30],
   latencyRepetitions: 5,
+  unreadRequests: 100,
+  unreadChecks: 5,
+  unreadListRepetitions: 5,
 };
 
 const QUICK: Profile = {
@@ -70,6 +79,9 @@ const QUICK: Profile = {
   presenceDurationS: 5,
   presenceRateS: 10,
   latencyRepetitions: 3,
+  unreadRequests: 50,
+  unreadChecks: 5,
+  unreadListRepetitions: 3,
 };
 
 export function profileFrom(argv: string[]): Profile {

@@ -9,6 +9,7 @@ import { Profile } from './profile';
 import { LatencyTiming, Queries } from './queries';
 import { Seeded } from './seed';
 import { round1 } from './stats';
+import { UnreadBench } from './unread';
 
 export interface Goal {
   goal: string;
@@ -34,6 +35,7 @@ export interface Results {
   seeded?: Seeded;
   queries?: Queries;
   analytics?: Analytics;
+  unread?: UnreadBench | { unavailable: string };
   goals: Goal[];
   error?: string;
 }
@@ -187,6 +189,28 @@ export function goals(r: Omit<Results, 'goals'>): Goal[] {
         pass: null,
       });
     }
+  }
+  const u = r.unread;
+  if (u) {
+    const data = r.seeded
+      ? `${r.seeded.users.toLocaleString('en')} users, ${r.seeded.receipts.toLocaleString('en')} receipts`
+      : '';
+    goals.push({
+      goal: `unread counts < 300 ms, per user and re-engagement list (${data})`,
+      measured:
+        'unavailable' in u
+          ? u.unavailable
+          : `max ${Math.max(...u.timings.map((t) => t.maxMs))} ms (per user p99 ${u.timings[0].p99Ms} ms)`,
+      pass: 'unavailable' in u ? false : u.timings.every((t) => t.maxMs < 300),
+    });
+    goals.push({
+      goal: 'unread counts exact (checked against an anti-join over all messages)',
+      measured:
+        'unavailable' in u
+          ? u.unavailable
+          : `${u.timings.reduce((n, t) => n + t.matched, 0)} of ${u.timings.reduce((n, t) => n + t.checked, 0)} answers match`,
+      pass: 'unavailable' in u ? false : u.timings.every((t) => t.matched === t.checked),
+    });
   }
   return goals;
 }
@@ -432,6 +456,25 @@ export function render(r: Results): string {
           String(e.rowsPerS),
           'unavailable' in e.copy ? e.copy.unavailable : String(e.copy.rowsPerS),
           e.ratio === null ? '–' : `${e.ratio.toFixed(2)}×`,
+        ]),
+      ]),
+      '',
+    );
+  }
+  const u = r.unread;
+  if (u && !('unavailable' in u)) {
+    const s = u.seeded;
+    lines.push(
+      `unread over ${s.messages.toLocaleString('en')} messages (${s.unreadExtra.toLocaleString('en')} unread one-to-one), ${s.memberships.toLocaleString('en')} group memberships, ${s.userConversations.toLocaleString('en')} user conversations, ${s.withUnread.toLocaleString('en')} with unread (seeded in ${s.seconds} s)`,
+      table([
+        ['unread query', 'requests', 'median ms', 'p99 ms', 'max ms', 'checked'],
+        ...u.timings.map((t) => [
+          t.label,
+          String(t.requests),
+          String(round1(t.medianMs)),
+          String(round1(t.p99Ms)),
+          String(round1(t.maxMs)),
+          `${t.matched}/${t.checked}`,
         ]),
       ]),
       '',

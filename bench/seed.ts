@@ -215,7 +215,7 @@ async function seedReceipts(
 }
 
 /** Drops the tables' indexes and unique/primary constraints, runs fill, recreates them all. */
-async function withoutIndexes(sql: Client, tables: string[], fill: () => Promise<void>) {
+export async function withoutIndexes(sql: Client, tables: string[], fill: () => Promise<void>) {
   const { rows: constraints } = await sql.query<{ tbl: string; name: string; def: string }>(
     `SELECT conrelid::regclass::text AS tbl, conname AS name, pg_get_constraintdef(oid) AS def
        FROM pg_constraint WHERE conrelid = ANY($1::regclass[]) AND contype IN ('p', 'u')`,

@@ -334,6 +334,9 @@ export class TrafficModel {
   // --- generation -------------------------------------------------------------------------
 
   private generate(from: number, to: number): void {
+    if (from === this.o.start) {
+      this.groupsCreated();
+    }
     for (const user of this.users) {
       for (const c of user.connections) {
         // Connections already open when the simulation starts are told with their real start.
@@ -361,6 +364,51 @@ export class TrafficModel {
         }
       }
     }
+  }
+
+  /**
+   * Every other group (the first, the third…) was created when the simulation starts, with its
+   * members: their membership is known. The others' is left to be inferred. Queued directly,
+   * drawing no random number, so a seed's other events stay what they were.
+   */
+  private groupsCreated(): void {
+    const at = this.o.start;
+    this.groups.forEach((group, g) => {
+      if (g % 2 !== 0) {
+        return;
+      }
+      const [owner] = group.members;
+      const body = {
+        trigger: 'group_created',
+        appId: this.o.appId,
+        region: 'eu',
+        webhook: 'groups',
+        data: {
+          group: {
+            guid: group.guid,
+            name: group.guid,
+            type: 'public',
+            membersCount: group.members.length,
+            conversationId: `group_${group.guid}`,
+            createdAt: Math.floor(at / 1000),
+            joinedAt: Math.floor(at / 1000),
+            owner: owner.uid,
+          },
+          members: Object.fromEntries(
+            group.members.map((m) => [m.uid, { uid: m.uid, name: m.uid, role: 'default' }]),
+          ),
+        },
+      };
+      this.heap.push({
+        at,
+        sendAt: at + 100 + g,
+        trigger: 'group_created',
+        format: 'current',
+        body: JSON.stringify(body),
+        contentType: 'application/json',
+        kind: 'event',
+      });
+    });
   }
 
   private primaryAt(user: User, at: number): Connection | undefined {

@@ -4,6 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { ApiKeyGuard } from './common/api-key.guard';
+import { Clock, SystemClock } from './common/clock';
 import { loggerParams } from './common/logging';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -18,7 +19,9 @@ import { ReadYourWritesInterceptor } from './ingest/read-your-writes';
 import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ConnectionsModule } from './connections/connections.module';
+import { GroupsModule } from './groups/groups.module';
 import { ReceiptsModule } from './receipts/receipts.module';
+import { UnreadModule } from './unread/unread.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -27,11 +30,15 @@ export class AppModule {
     config: AppConfig,
     databaseUrl: string,
     logDestination?: DestinationStream,
+    clock: Clock = new SystemClock(),
   ): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config, [{ provide: DATABASE_URL, useValue: databaseUrl }]),
+        ConfigModule.forRoot(config, [
+          { provide: DATABASE_URL, useValue: databaseUrl },
+          { provide: Clock, useValue: clock },
+        ]),
         LoggerModule.forRoot(loggerParams(config, logDestination)),
         DbModule,
         MetricsModule,
@@ -40,6 +47,8 @@ export class AppModule {
         MessagesModule,
         ReceiptsModule,
         ConnectionsModule,
+        GroupsModule,
+        UnreadModule,
         EventsModule,
         ExportsModule,
         HealthModule,

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { BadQueryParameterError } from './common/bad-query-parameter.error';
+import { Clock } from './common/clock';
 import { requestId } from './common/logging';
 import { setupOpenApi } from './common/openapi';
 import { registerSecurity } from './common/security';
@@ -16,7 +17,7 @@ import { registerWebhookEdge } from './webhooks/webhook-edge';
 export async function createApp(
   config: AppConfig,
   databaseUrl: string,
-  options: { logDestination?: DestinationStream } = {},
+  options: { logDestination?: DestinationStream; clock?: Clock } = {},
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -49,7 +50,7 @@ export async function createApp(
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config, databaseUrl, options.logDestination),
+    AppModule.forRoot(config, databaseUrl, options.logDestination, options.clock),
     adapter,
     { bufferLogs: true, bodyParser: false },
   );

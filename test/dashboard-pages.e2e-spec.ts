@@ -16,6 +16,7 @@ import { StoredEventDto } from '../src/events/events.dto';
 import { OnlinePageDto, PresenceDto, SessionsPageDto } from '../src/connections/presence.dto';
 import { MessageDto } from '../src/messages/messages.dto';
 import { MessageReceiptsDto } from '../src/receipts/receipts.dto';
+import { UnreadUsersPageDto, UserUnreadDto } from '../src/unread/unread.dto';
 import { resetDatabase, startApp } from './setup/test-app';
 import {
   canDrive,
@@ -113,6 +114,7 @@ function messageIds(value: unknown): string[] {
     ]);
 
     expect(await shown(page, 'user-status')).toEqual({ value: 'online', text: 'online' });
+
     expect((await shown(page, 'user-since')).value).toBe(presence.since);
     expect((await shown(page, 'user-last-seen')).value).toBe(presence.lastSeenAt);
     expect(presence.sessions.length).toBeGreaterThan(0);
@@ -185,6 +187,37 @@ function messageIds(value: unknown): string[] {
     await Promise.all([page.waitForURL(/from=/), page.click('#range button')]);
     await loaded(page);
     expect(await tableRows(page, 'user-days')).toHaveLength(1);
+    await page.close();
+  });
+
+  it('user page: the unread counts of the user with the most unread messages', async () => {
+    const list = await api<UnreadUsersPageDto>(`/analytics/unread?appId=${APP_ID}&olderThan=0s`);
+    const uid = [...list.items].sort((a, b) => b.unread - a.unread)[0].uid;
+    const { page, errors } = await open(`appId=${APP_ID}&user=${encodeURIComponent(uid)}`);
+    const q = `appId=${APP_ID}`;
+    // Unread counts do not depend on the clock: the API answers what the page showed.
+    const unread = await api<UserUnreadDto>(`/users/${uid}/unread?${q}&limit=500`);
+    expect(await shown(page, 'user-unread')).toEqual({
+      value: String(unread.total),
+      text: `${unread.total} messages`,
+    });
+    expect((await shown(page, 'user-unread-note')).value).toBe(String(unread.conversations));
+    expect(await tableRows(page, 'user-unread-conversations')).toEqual(
+      unread.items.length === 0
+        ? [['Nothing unread']]
+        : unread.items.map((c) => [
+            c.conversationId,
+            c.receiverType,
+            String(c.unread),
+            expect.any(String),
+            expect.any(String),
+            c.lastReadAt === null ? 'never' : expect.any(String),
+            c.membership,
+          ]),
+    );
+    expect(unread.total).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+    await screenshot(page, 'dashboard-user-unread.png');
     await page.close();
   });
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Browser } from 'playwright-core';
+import { Browser, Response } from 'playwright-core';
 import { simulate, SimulateSummary } from '../scripts/simulate';
 import { ActiveUsersDto } from '../src/analytics/active-users.dto';
 import { ConcurrencyDto } from '../src/analytics/concurrency.dto';
@@ -11,6 +11,7 @@ import { LatencyReportDto } from '../src/receipts/latency.dto';
 import { Page as ListPage } from '../src/common/paging';
 import { RejectedEventDto } from '../src/events/events.dto';
 import { OnlinePageDto } from '../src/connections/presence.dto';
+import { UnreadUsersPageDto } from '../src/unread/unread.dto';
 import { afterMessage } from './factories';
 import { resetDatabase, startApp } from './setup/test-app';
 import {
@@ -70,6 +71,13 @@ interface InPage {
 
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors = collectErrors(page);
+    // The re-engagement list is relative to now: compare the page with the answers it was given.
+    const unreadAnswers: Response[] = [];
+    page.on('response', (r) => {
+      if (r.url().includes('/analytics/unread')) {
+        unreadAnswers.push(r);
+      }
+    });
     await page.goto(`${url}/`);
     await loaded(page);
 
@@ -187,6 +195,25 @@ interface InPage {
     );
     expect(conversationRows.map((r) => r[4])).toEqual(
       await Promise.all(conversations.items.map((c) => formatMs(c.readP50Ms))),
+    );
+
+    // A day of simulated traffic leaves messages unread for over an hour. The page shows the
+    // latest refresh's answer.
+    const lastUnread = unreadAnswers.at(-1)!;
+    expect(new URL(lastUnread.url()).searchParams.get('olderThan')).toBe('1h');
+    const unread = (await lastUnread.json()) as UnreadUsersPageDto;
+    expect(unread.items.length).toBeGreaterThan(0);
+    const unreadMessages = unread.items.reduce((sum, u) => sum + u.unread, 0);
+    expect(await shown(page, 'unread-users')).toEqual({
+      value: String(unread.items.length),
+      text: `${unread.items.length}${unread.nextCursor ? '+' : ''} users`,
+    });
+    expect((await shown(page, 'unread-note')).value).toBe(String(unreadMessages));
+    const waiting = [...unread.items]
+      .sort((a, b) => a.oldestUnreadSentAt.localeCompare(b.oldestUnreadSentAt))
+      .slice(0, 10);
+    expect((await tableRows(page, 'unread')).map((r) => r.slice(0, 4))).toEqual(
+      waiting.map((u) => [u.uid, String(u.unread), String(u.inferred), String(u.conversations)]),
     );
 
     expect(rejected.items.length).toBeGreaterThan(0);

@@ -35,6 +35,10 @@ async function derivedState(): Promise<Record<string, unknown[]>> {
       presence: `SELECT * FROM presence ORDER BY app_id, uid`,
       latency_histogram: `SELECT * FROM latency_histogram WHERE count <> 0
                            ORDER BY app_id, kind, span_hours, start, receiver_type, implied, bin`,
+      group_member_events: `SELECT * FROM group_member_events ORDER BY app_id, guid, uid, at, change`,
+      group_memberships: `SELECT app_id, guid, uid, joined_at::text, left_at FROM group_memberships
+                           ORDER BY app_id, guid, uid, joined_at`,
+      user_conversations: `SELECT * FROM user_conversations ORDER BY app_id, uid, conversation_id`,
       derivation_failures: `SELECT app_id, event_id FROM derivation_failures ORDER BY 1, 2`,
       activity_days: `SELECT * FROM activity_days ORDER BY app_id, uid, kind, platform, day`,
       activity_counts: `SELECT * FROM activity_counts ORDER BY app_id, kind, platform, day, prev_day`,
@@ -320,6 +324,8 @@ describe('ingest as a log', () => {
           expect(live.messages.length).toBeGreaterThan(10);
           expect(live.receipts.length).toBeGreaterThan(10);
           expect(live.sessions.length).toBeGreaterThan(5);
+          expect(live.group_memberships.length).toBeGreaterThan(2);
+          expect(live.user_conversations.length).toBeGreaterThan(10);
 
           const pool = app.get((await import('pg')).Pool);
           const queued = await requeueForRederive(pool);

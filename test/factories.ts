@@ -309,3 +309,91 @@ export function currentSession(
     ? [event('connected', start)]
     : [event('connected', start), event('disconnected', end)];
 }
+
+type GroupMemberTrigger =
+  | 'group_member_joined'
+  | 'group_member_added'
+  | 'group_member_left'
+  | 'group_member_kicked'
+  | 'group_member_banned'
+  | 'group_member_unbanned';
+
+const groupEntity = (guid: string, extra: Json) => ({
+  guid,
+  name: `Group ${guid}`,
+  type: 'public',
+  membersCount: 2,
+  conversationId: `group_${guid}`,
+  createdAt: T0,
+  owner: 'owner',
+  ...extra,
+});
+
+const memberEntity = (uid: string, extra: Json = {}) => ({
+  uid,
+  name: uid,
+  status: 'available',
+  role: 'default',
+  lastActiveAt: T0,
+  ...extra,
+});
+
+/**
+ * A group member event shaped like CometChat's published samples: `at` (seconds) is the group's
+ * updatedAt (omitted when undefined: the store then takes the time it received the event);
+ * `joinedAt` goes on each member.
+ */
+export function groupMemberEvent(
+  trigger: GroupMemberTrigger,
+  o: {
+    group: string;
+    members: string[];
+    at?: number;
+    joinedAt?: number;
+    by?: string;
+    appId?: string;
+  },
+): Json {
+  return {
+    trigger,
+    appId: o.appId ?? APP,
+    region: 'eu',
+    webhook: 'groups',
+    data: {
+      group: groupEntity(o.group, o.at === undefined ? {} : { updatedAt: o.at }),
+      members: Object.fromEntries(
+        o.members.map((uid) => [
+          uid,
+          memberEntity(uid, o.joinedAt === undefined ? {} : { joinedAt: o.joinedAt }),
+        ]),
+      ),
+      ...(o.by === undefined ? {} : { by: memberEntity(o.by) }),
+    },
+  };
+}
+
+/** group_created as CometChat's sample has it: the owner joined at the group's creation. */
+export function groupCreated(o: {
+  group: string;
+  owner: string;
+  at: number;
+  members?: string[];
+  appId?: string;
+}): Json {
+  return {
+    trigger: 'group_created',
+    appId: o.appId ?? APP,
+    region: 'eu',
+    webhook: 'groups',
+    data: {
+      group: groupEntity(o.group, {
+        owner: o.owner,
+        createdAt: o.at,
+        joinedAt: o.at,
+        scope: 'admin',
+        hasJoined: true,
+      }),
+      members: Object.fromEntries((o.members ?? [o.owner]).map((uid) => [uid, memberEntity(uid)])),
+    },
+  };
+}

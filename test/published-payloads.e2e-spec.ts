@@ -18,7 +18,8 @@ const LEGACY_APP = '167*****1529';
 
 /**
  * Triggers the store keeps raw and derives nothing from: no message from the moderation samples'
- * data.message, no call, meeting or group state.
+ * data.message, no call or meeting state, no group state beyond membership (scope, name, owner,
+ * deletion).
  */
 const RAW_ONLY = [
   'call_ended.json',
@@ -26,15 +27,8 @@ const RAW_ONLY = [
   'call_participant_joined.json',
   'call_participant_left.json',
   'call_started.json',
-  'group_created.json',
   'group_deleted.json',
-  'group_member_added.json',
-  'group_member_banned.json',
-  'group_member_joined.json',
-  'group_member_kicked.json',
-  'group_member_left.json',
   'group_member_scope_changed.json',
-  'group_member_unbanned.json',
   'group_owner_transferred.json',
   'group_updated.json',
   'meeting_ended.json',
@@ -51,6 +45,16 @@ const RAW_ONLY = [
   'user_blocked.json',
   'user_mentioned.json',
   'user_unblocked.json',
+];
+/** Group member events: membership (group_member_events, group_memberships), see unread counts. */
+const MEMBERSHIP = [
+  'group_created.json',
+  'group_member_added.json',
+  'group_member_banned.json',
+  'group_member_joined.json',
+  'group_member_kicked.json',
+  'group_member_left.json',
+  'group_member_unbanned.json',
 ];
 const DERIVING = [
   'after_message.json',
@@ -77,7 +81,8 @@ describe('published CometChat sample payloads', () => {
         `SELECT (SELECT count(*)::int FROM messages) AS messages,
                 (SELECT count(*)::int FROM receipts) AS receipts,
                 (SELECT count(*)::int FROM group_receipts) AS group_receipts,
-                (SELECT count(*)::int FROM connection_events) AS connection_events`,
+                (SELECT count(*)::int FROM connection_events) AS connection_events,
+                (SELECT count(*)::int FROM group_member_events) AS group_member_events`,
       )
     )[0];
   const rawEvents = () =>
@@ -93,7 +98,7 @@ describe('published CometChat sample payloads', () => {
 
   it('covers every sample in the folder but the connection ones', () => {
     const files = readdirSync(DIR).filter((f) => f.endsWith('.json') && !CONNECTION_SAMPLE.test(f));
-    expect(files.sort()).toEqual([...RAW_ONLY, ...DERIVING].sort());
+    expect(files.sort()).toEqual([...RAW_ONLY, ...MEMBERSHIP, ...DERIVING].sort());
   });
 
   it('answers before_message with exactly {} and keeps it raw, no message yet', async () => {
@@ -189,7 +194,7 @@ describe('published CometChat sample payloads', () => {
         editedAt: null,
         deletedAt: isoSeconds(1696935005),
       },
-      { messages: 2, receipts: 0, group_receipts: 0, connection_events: 0 },
+      { messages: 2, receipts: 0, group_receipts: 0, connection_events: 0, group_member_events: 0 },
     ]);
     for (const answer of answers) {
       expect(answer).toEqual(answers[0]);
@@ -312,8 +317,80 @@ describe('published CometChat sample payloads', () => {
       receipts: 0,
       group_receipts: 0,
       connection_events: 0,
+      group_member_events: 0,
     });
     const listed = await get(app, `/events?${q(CURRENT_APP)}&trigger=${trigger}`);
     expect(listed.json().items).toHaveLength(1);
+  });
+
+  describe('group member samples', () => {
+    const GUID = 'cometchat-guid-1';
+    /** What each sample says: its member, the change, and the time it carries (null: none). */
+    const TOLD: Record<string, [string, string, number | null]> = {
+      'group_created.json': ['cometchat-uid-1', 'created', 1696932915], // group.joinedAt
+      'group_member_joined.json': ['cometchat-uid-2', 'joined', 1696933691], // group.updatedAt
+      'group_member_added.json': ['cometchat-uid-2', 'added', null], // no time: received
+      'group_member_left.json': ['cometchat-uid-2', 'left', 1696933827],
+      'group_member_kicked.json': ['cometchat-uid-2', 'kicked', 1696933889],
+      'group_member_banned.json': ['cometchat-uid-2', 'banned', 1696933533],
+      'group_member_unbanned.json': ['cometchat-uid-2', 'unbanned', 1696933533],
+    };
+    const memberships = () =>
+      rows<{ uid: string; joined_at: Date | null; left_at: Date | null }>(
+        `SELECT uid, NULLIF(joined_at, '-infinity') AS joined_at, left_at
+           FROM group_memberships ORDER BY uid, joined_at NULLS FIRST`,
+      );
+    const receivedAt = async (trigger: string) =>
+      (
+        await rows<{ at: Date }>(
+          `SELECT received_at AS at FROM webhook_events WHERE trigger = $1`,
+          [trigger],
+        )
+      )[0].at;
+
+    it.each(MEMBERSHIP)('keeps what %s says of membership, once', async (file) => {
+      const trigger = (JSON.parse(sample(file)) as { trigger: string }).trigger;
+      const res = await postSample(file);
+      expect(res.statusCode).toBe(200);
+      expect((await postSample(file)).json()).toMatchObject({ duplicate: true });
+      const [uid, change, seconds] = TOLD[file];
+      const at = seconds === null ? await receivedAt(trigger) : new Date(seconds * 1000);
+      expect(await rows(`SELECT app_id, guid, uid, change, at FROM group_member_events`)).toEqual([
+        { app_id: CURRENT_APP, guid: GUID, uid, change, at },
+      ]);
+      expect(await derivedCounts()).toMatchObject({ messages: 0, receipts: 0 });
+      // A join opens an interval; a leave, kick or ban first means a member until then; an
+      // unban alone says nothing of membership.
+      const joins = ['created', 'joined', 'added'].includes(change);
+      expect(await memberships()).toEqual(
+        change === 'unbanned'
+          ? []
+          : [joins ? { uid, joined_at: at, left_at: null } : { uid, joined_at: null, left_at: at }],
+      );
+      const unread = await get(app, `/users/${uid}/unread?${q(CURRENT_APP)}`);
+      expect(unread.json()).toMatchObject({ total: 0, items: [] });
+    });
+
+    it('tells one story when posted together, in any order', async () => {
+      for (const order of [MEMBERSHIP, [...MEMBERSHIP].reverse()]) {
+        await resetDatabase();
+        for (const file of order) {
+          expect((await postSample(file)).statusCode).toBe(200);
+        }
+        const s = (seconds: number) => new Date(seconds * 1000);
+        // uid-2: banned 1696933533 (a member until then), joined 1696933691, left 1696933827,
+        // kicked 1696933889 (already gone), added when received (no time of its own).
+        expect(await memberships()).toEqual([
+          { uid: 'cometchat-uid-1', joined_at: s(1696932915), left_at: null },
+          { uid: 'cometchat-uid-2', joined_at: null, left_at: s(1696933533) },
+          { uid: 'cometchat-uid-2', joined_at: s(1696933691), left_at: s(1696933827) },
+          {
+            uid: 'cometchat-uid-2',
+            joined_at: await receivedAt('group_member_added'),
+            left_at: null,
+          },
+        ]);
+      }
+    });
   });
 });

@@ -16,7 +16,7 @@ import {
   startAppListingRoutes,
 } from './setup/routes';
 import { resetDatabase, rows, startApp } from './setup/test-app';
-import { get, post } from './setup/http';
+import { get, isoSeconds, post } from './setup/http';
 
 const KEY = 'security-spec-api-key';
 const USER = 'cometchat';
@@ -60,6 +60,14 @@ describe('strangers', () => {
   async function seed(appId: string, marker: string, offset: number): Promise<void> {
     const bodies = [
       afterMessage({ appId, id: 'm-shared', sender: 'alice', receiver: 'bob', sentAt: T + offset }),
+      // alice's reply, unread: she has unread counts to ask about.
+      afterMessage({
+        appId,
+        id: 'm-reply',
+        sender: 'bob',
+        receiver: 'alice',
+        sentAt: T + offset + 90,
+      }),
       legacyReceipt({
         appId,
         messageId: 'm-shared',
@@ -221,8 +229,12 @@ describe('strangers', () => {
         const events = (await get(app, `/events?appId=${appId}`, BEARER)).json().items as {
           appId: string;
         }[];
-        expect(events).toHaveLength(5);
+        expect(events).toHaveLength(6);
         expect(new Set(events.map((e) => e.appId))).toEqual(new Set([appId]));
+        const offset = appId === ALPHA ? 0 : 100;
+        expect((await get(app, `/users/alice/unread?appId=${appId}`, BEARER)).json()).toMatchObject(
+          { appId, total: 1, items: [{ oldestUnreadSentAt: isoSeconds(T + offset + 90) }] },
+        );
         const receipts = (
           await get(app, `/messages/m-shared/receipts?appId=${appId}`, BEARER)
         ).json();
@@ -284,7 +296,7 @@ describe('strangers', () => {
         text: expect.not.stringMatching(/alice|bob|m-shared|alpha|beta/),
       });
       const counted = JSON.stringify(body, (key, value: unknown) =>
-        /^(count|peak|onlineAtEnd|online|messages|senders|totalOnlineMs|unmatched|userDays|distinct)$/.test(
+        /^(count|peak|onlineAtEnd|online|messages|senders|totalOnlineMs|unmatched|userDays|distinct|total|unread)$/.test(
           key,
         ) && value !== 0
           ? `NON-ZERO ${key}`

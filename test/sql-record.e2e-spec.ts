@@ -192,6 +192,10 @@ describe('the SQL record (src/queries/)', () => {
         ...['messages', 'receipts', 'sessions', 'events'].map(
           (kind) => `/export/${kind}?appId=sql&${window}`,
         ),
+        '/users/sim-amara/unread?appId=sql',
+        '/users/sim-amara/unread?limit=1',
+        '/analytics/unread?appId=sql&olderThan=1h&limit=2',
+        '/analytics/unread?olderThan=0s',
       ]) {
         expect({ url, status: (await inject(url)).statusCode }).toEqual({ url, status: 200 });
       }

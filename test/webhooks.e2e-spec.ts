@@ -300,15 +300,25 @@ describe('POST /webhooks/cometchat', () => {
 
     it('stores unknown triggers raw and answers 200', async () => {
       const res = await post(app, {
-        trigger: 'group_member_added',
+        trigger: 'group_member_scope_changed',
         appId: APP,
         data: { guid: 'g1' },
       });
       expect(res.statusCode).toBe(200);
       expect(res.json().duplicate).toBe(false);
       expect(await rows(`SELECT trigger FROM webhook_events`)).toEqual([
-        { trigger: 'group_member_added' },
+        { trigger: 'group_member_scope_changed' },
       ]);
+    });
+
+    it('refuses a group member event without its group, naming the field (it makes membership)', async () => {
+      const res = await post(app, {
+        trigger: 'group_member_added',
+        appId: APP,
+        data: { guid: 'g1' },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ field: 'data.group' });
     });
   });
 

@@ -63,4 +63,63 @@ describe(readCometChatEvent.name, () => {
       'data.receiptType "delivered" does not match the trigger',
     );
   });
+
+  describe('group member events', () => {
+    const member = (trigger: string, data: Record<string, unknown>) => ({
+      trigger,
+      appId: 'app',
+      data,
+    });
+    const group = { guid: 'g1', updatedAt: 1700000100, createdAt: 1700000000, owner: 'o' };
+
+    it("reads every listed member, at a joining member's joinedAt or else the group's updatedAt", () => {
+      const sut = readCometChatEvent(
+        member('group_member_added', {
+          group,
+          members: { a: { uid: 'a', joinedAt: 1700000050 }, b: { uid: 'b' } },
+        }),
+      );
+      expect(sut.groupMembers).toEqual([
+        { guid: 'g1', uid: 'a', change: 'added', at: 1700000050000 },
+        { guid: 'g1', uid: 'b', change: 'added', at: 1700000100000 },
+      ]);
+      expect(sut).toMatchObject({ uid: null, eventAt: 1700000050000, naturalKey: null });
+    });
+
+    it('ignores joinedAt on a leave, and leaves the time to the store when none is given', () => {
+      const left = readCometChatEvent(
+        member('group_member_left', { group, members: { a: { uid: 'a', joinedAt: 1 } } }),
+      );
+      expect(left.groupMembers).toEqual([
+        { guid: 'g1', uid: 'a', change: 'left', at: 1700000100000 },
+      ]);
+      const kicked = readCometChatEvent(
+        member('group_member_kicked', { group: { guid: 'g1' }, members: { a: {} } }),
+      );
+      expect(kicked).toMatchObject({ uid: 'a', eventAt: null });
+      expect(kicked.groupMembers).toEqual([{ guid: 'g1', uid: 'a', change: 'kicked', at: null }]);
+    });
+
+    it('makes the owner the member of a group_created without members, at its creation', () => {
+      const sut = readCometChatEvent(member('group_created', { group }));
+      expect(sut.groupMembers).toEqual([
+        { guid: 'g1', uid: 'o', change: 'created', at: 1700000000000 },
+      ]);
+    });
+
+    it.each([
+      [member('group_member_joined', { members: { a: { uid: 'a' } } }), 'data.group'],
+      [member('group_member_joined', { group: {}, members: {} }), 'data.group.guid'],
+      [member('group_member_banned', { group }), 'data.members'],
+      [member('group_member_left', { group, members: { a: 5 } }), 'data.members.a'],
+      [
+        member('group_member_left', { group: { ...group, updatedAt: 'x' }, members: {} }),
+        'data.group.updatedAt',
+      ],
+    ])('refuses a member event without what it needs (%#), naming the field', (body, field) => {
+      expect(() => readCometChatEvent(body)).toThrow(
+        expect.objectContaining({ field }) as PayloadError,
+      );
+    });
+  });
 });

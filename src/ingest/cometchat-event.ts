@@ -75,6 +75,19 @@ export interface ConnectionRow extends ConnectionDetail {
   lastActiveAt: number | null;
 }
 
+/** How a group member event changes membership (group_created: the members it lists). */
+export type GroupMemberChange =
+  'created' | 'joined' | 'added' | 'left' | 'kicked' | 'banned' | 'unbanned';
+
+/** One member named by a group member event. */
+export interface GroupMemberRow {
+  guid: string;
+  uid: string;
+  change: GroupMemberChange;
+  /** Epoch ms from the payload; null when it carries none (the stored event time is used). */
+  at: number | null;
+}
+
 /** One webhook, read and normalised: what the raw event row and the derived rows need. */
 export interface CometChatEvent {
   appId: string;
@@ -88,6 +101,7 @@ export interface CometChatEvent {
   receipt?: ReceiptRow;
   groupReceipt?: GroupReceiptRow;
   connection?: ConnectionRow;
+  groupMembers?: GroupMemberRow[];
 }
 
 const key = (...parts: (string | number)[]) => JSON.stringify(parts);
@@ -105,6 +119,13 @@ export const KNOWN_TRIGGERS = [
   'message_read_by_all',
   'after_connection_status_changed',
   'user_connection_status_changed',
+  'group_created',
+  'group_member_joined',
+  'group_member_added',
+  'group_member_left',
+  'group_member_kicked',
+  'group_member_banned',
+  'group_member_unbanned',
 ] as const;
 
 export type KnownTrigger = (typeof KNOWN_TRIGGERS)[number];
@@ -214,6 +235,14 @@ export function readCometChatEvent(body: unknown): CometChatEvent {
       return connectionEvent(base, readLegacyConnection(data()));
     case 'user_connection_status_changed':
       return connectionEvent(base, readCurrentConnection(data()));
+    case 'group_created':
+    case 'group_member_joined':
+    case 'group_member_added':
+    case 'group_member_left':
+    case 'group_member_kicked':
+    case 'group_member_banned':
+    case 'group_member_unbanned':
+      return groupMemberEvent(base, known, data());
     case 'other':
       return { ...base, uid: null, eventAt: null, naturalKey: null };
   }
@@ -321,6 +350,58 @@ function connectionEvent(base: Base, connection: ConnectionRow): CometChatEvent 
       connection.at,
     ),
     connection,
+  };
+}
+
+const MEMBER_CHANGES: Partial<Record<KnownTrigger, GroupMemberChange>> = {
+  group_created: 'created',
+  group_member_joined: 'joined',
+  group_member_added: 'added',
+  group_member_left: 'left',
+  group_member_kicked: 'kicked',
+  group_member_banned: 'banned',
+  group_member_unbanned: 'unbanned',
+};
+
+/**
+ * A group member event (current format; the legacy events page documents none): the group is
+ * `data.group.guid`, the members `data.members`, keyed by uid (group_created without members:
+ * `data.group.owner`). No sample carries an event time of its own: a joining member's `joinedAt`,
+ * else the group's `updatedAt` (CometChat moves it with each membership change; group_created:
+ * `joinedAt`, then `createdAt`); with none of them, the time the event was received.
+ */
+function groupMemberEvent(base: Base, trigger: KnownTrigger, d: Json): CometChatEvent {
+  const change = MEMBER_CHANGES[trigger]!;
+  const group = object(d.group, 'data.group');
+  const guid = id(group.guid, 'data.group.guid');
+  const joins = change === 'created' || change === 'joined' || change === 'added';
+  const groupAt =
+    change === 'created'
+      ? (optionalTime(group.joinedAt, 'data.group.joinedAt') ??
+        optionalTime(group.createdAt, 'data.group.createdAt'))
+      : optionalTime(group.updatedAt, 'data.group.updatedAt');
+  const owner = optionalId(group.owner, 'data.group.owner');
+  const listed: [string, Json][] =
+    change === 'created' && d.members === undefined
+      ? owner === null
+        ? []
+        : [[owner, { uid: owner }]]
+      : Object.entries(object(d.members, 'data.members')).map(([key, value]) => [
+          key,
+          object(value, `data.members.${key}`),
+        ]);
+  const groupMembers = listed.map(([key, member]): GroupMemberRow => {
+    const path = `data.members.${key}`;
+    const joinedAt = joins ? optionalTime(member.joinedAt, `${path}.joinedAt`) : null;
+    return { guid, uid: id(member.uid ?? key, `${path}.uid`), change, at: joinedAt ?? groupAt };
+  });
+  const times = groupMembers.flatMap((m) => (m.at === null ? [] : [m.at]));
+  return {
+    ...base,
+    uid: groupMembers.length === 1 ? groupMembers[0].uid : null,
+    eventAt: times.length > 0 ? Math.min(...times) : null,
+    naturalKey: null,
+    groupMembers,
   };
 }
 

@@ -150,6 +150,12 @@ describe('Citus: one app, one shard', () => {
         'sessions',
         'presence',
         'latency_histogram',
+        'activity_days',
+        'activity_counts',
+        'activity_horizon',
+        'group_member_events',
+        'group_memberships',
+        'user_conversations',
       ]),
     );
     const { rows: groups } = await db.query<{ groups: number }>(

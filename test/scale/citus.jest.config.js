@@ -23,6 +23,7 @@ const E2E = [
   'latency-histogram',
   'concurrency',
   'active-users',
+  'unread',
   'session-lengths',
   'export',
   'export-cli',

@@ -82,6 +82,8 @@ export const QUERY_PARAMS: Record<string, string[]> = {
   '/export/receipts': EXPORT_PARAMS,
   '/export/sessions': EXPORT_PARAMS,
   '/export/events': EXPORT_PARAMS,
+  '/users/:uid/unread': ['appId', 'limit', 'cursor'],
+  '/analytics/unread': ['appId', 'olderThan', 'limit', 'cursor'],
 };
 export const COMMON_PARAMS = ['appId', 'limit', 'cursor', 'from', 'to', 'interval', 'receiverType'];
 

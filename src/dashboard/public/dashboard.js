@@ -283,10 +283,37 @@
     );
   }
 
+  /** The re-engagement list: users with a message unread for over an hour (the first 500). */
+  function showUnread(unread) {
+    const users = unread.items.length;
+    const messages = unread.items.reduce((sum, u) => sum + u.unread, 0);
+    show('unread-users', users, `${formatCount(users)}${unread.nextCursor ? '+' : ''} users`);
+    show(
+      'unread-note',
+      messages,
+      `${formatCount(messages)} messages sent before ${formatTime(unread.before)}`,
+    );
+    const waiting = [...unread.items]
+      .sort((a, b) => a.oldestUnreadSentAt.localeCompare(b.oldestUnreadSentAt))
+      .slice(0, 10);
+    fillTable(
+      'unread',
+      waiting,
+      [
+        (u) => linkCell(u.uid, pageHref('user', u.uid, u.appId)),
+        (u) => cell(formatCount(u.unread), 'num'),
+        (u) => cell(formatCount(u.inferred), 'num'),
+        (u) => cell(formatCount(u.conversations), 'num'),
+        (u) => cell(formatTime(u.oldestUnreadSentAt)),
+      ],
+      'Nothing unread for over an hour',
+    );
+  }
+
   async function showOverview(to) {
     const from = new Date(to.getTime() - DAY_MS);
     const window24h = { from: from.toISOString(), to: to.toISOString() };
-    const [online, concurrency, read, delivery, conversations, rejected, active, sessions] =
+    const [online, concurrency, read, delivery, conversations, rejected, active, sessions, unread] =
       await Promise.all([
         api('/presence/online', { limit: 20 }),
         api('/analytics/concurrency', { ...window24h, interval: 'hour' }),
@@ -297,6 +324,7 @@
         // the 30 UTC days up to today
         api('/analytics/active-users', { to: to.toISOString(), interval: 'day' }),
         api('/analytics/sessions', window24h),
+        api('/analytics/unread', { olderThan: '1h', limit: 500 }),
       ]);
 
     show('online-now', online.count, formatCount(online.count));
@@ -321,6 +349,7 @@
       sessions.sessions,
       `${formatCount(sessions.sessions)} sessions · ${formatCount(sessions.inferred.count)} closed by inference`,
     );
+    showUnread(unread);
     await showDerivation();
     await showIngestRate();
 
@@ -474,7 +503,7 @@
     const range = dayRange(now);
     const uid = encodeURIComponent(subject);
     const span = { from: range.from, to: range.to };
-    const [presence, sessions, perDay, asReader, asSender] = await Promise.all([
+    const [presence, sessions, perDay, asReader, asSender, unread] = await Promise.all([
       orNotFound(api(`/users/${uid}/presence`)),
       allPages(`/users/${uid}/sessions`, span),
       Promise.all(
@@ -488,6 +517,7 @@
       ),
       api('/analytics/read-latency', { ...span, reader: subject }),
       api('/analytics/read-latency', { ...span, sender: subject }),
+      orNotFound(allPages(`/users/${uid}/unread`, {})),
     ]);
 
     if (presence) {
@@ -527,6 +557,32 @@
       'user-session-count',
       sessions.items.length,
       `${formatCount(sessions.items.length)} sessions${sessions.nextCursor ? ' (first pages)' : ''}`,
+    );
+    if (unread) {
+      show('user-unread', unread.total, `${formatCount(unread.total)} messages`);
+      show(
+        'user-unread-note',
+        unread.conversations,
+        `in ${formatCount(unread.conversations)} conversations` +
+          (unread.inferred > 0 ? ` · ${formatCount(unread.inferred)} by inferred membership` : ''),
+      );
+    } else {
+      show('user-unread', null, '–');
+      show('user-unread-note', null, 'no conversation names this uid');
+    }
+    fillTable(
+      'user-unread-conversations',
+      unread?.items ?? [],
+      [
+        (c) => linkCell(c.conversationId, pageHref('conversation', c.conversationId, unread.appId)),
+        (c) => cell(c.receiverType),
+        (c) => cell(formatCount(c.unread), 'num'),
+        (c) => cell(formatTime(c.oldestUnreadSentAt)),
+        (c) => cell(formatTime(c.newestUnreadSentAt)),
+        (c) => cell(c.lastReadAt ? formatTime(c.lastReadAt) : 'never'),
+        (c) => cell(c.membership, c.membership === 'inferred' ? 'inferred' : ''),
+      ],
+      'Nothing unread',
     );
     show('user-reader-p50', asReader.p50Ms, formatMs(asReader.p50Ms));
     show('user-reader-count', asReader.count, `${formatCount(asReader.count)} messages read`);
