@@ -274,7 +274,7 @@ export async function seedUnread(sql: Client, seeded: Seeded): Promise<UnreadSee
   // The groups' oldest unread message, by the derivation's own fragment.
   await sql.query(
     `UPDATE user_conversations s
-        SET oldest_unread_at = (SELECT min(m.sent_at) FROM ${unreadMessages('s', '', 'ORDER BY m.sent_at LIMIT 1')})
+        SET oldest_unread_at = (SELECT min(m.sent_at) FROM ${unreadMessages('s', '$1', '', 'ORDER BY m.sent_at LIMIT 1')})
       WHERE s.app_id = $1 AND s.receiver_type = 'group'`,
     [QUERY_APP],
   );

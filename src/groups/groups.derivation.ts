@@ -26,6 +26,9 @@ export const writeGroupMembers: DerivedRowsWriter = async (tx, events) => {
     return;
   }
   await lockGroupConversations(tx, rows);
+  // A batch holds one app's events: each table is read with that app as a value, so that on
+  // Citus each statement runs on the app's one shard.
+  const app = events[0].appId;
   const x = unnestRows(rows, {
     app_id: ['text', (r) => r.appId],
     guid: ['text', (r) => r.guid],
@@ -41,12 +44,12 @@ export const writeGroupMembers: DerivedRowsWriter = async (tx, events) => {
        FROM (SELECT x.app_id, x.guid, x.uid, x.change, x.event_id,
                     COALESCE(to_timestamp(x.at_ms / 1000.0),
                              (SELECT w.event_at FROM webhook_events w
-                               WHERE w.app_id = x.app_id AND w.id = x.event_id)) AS at
+                               WHERE w.app_id = $${x.values.length + 1} AND w.id = x.event_id)) AS at
                FROM ${x.sql}) e
       ORDER BY app_id, guid, uid, at, change, event_id
      ON CONFLICT (app_id, guid, uid, at, change) DO UPDATE
         SET event_id = LEAST(group_member_events.event_id, EXCLUDED.event_id)`,
-    x.values,
+    [...x.values, app],
   );
   const members = unnestRows(
     rows,
@@ -59,8 +62,9 @@ export const writeGroupMembers: DerivedRowsWriter = async (tx, events) => {
   );
   await tx.query(
     `DELETE FROM group_memberships g USING ${members.sql}
-      WHERE g.app_id = m.app_id AND g.guid = m.guid AND g.uid = m.uid`,
-    members.values,
+      WHERE g.app_id = $${members.values.length + 1} AND g.app_id = m.app_id
+        AND g.guid = m.guid AND g.uid = m.uid`,
+    [...members.values, app],
   );
   // The events in time order (joins first at equal times); an interval opens at each join that
   // follows a leave (or nothing) and closes at the next leave. A first event that is a leave
@@ -77,11 +81,11 @@ export const writeGroupMembers: DerivedRowsWriter = async (tx, events) => {
                        FROM group_member_events e
                        JOIN (SELECT DISTINCT app_id, guid, uid FROM ${members.sql}) t
                          ON e.app_id = t.app_id AND e.guid = t.guid AND e.uid = t.uid
-                      WHERE e.change <> 'unbanned') ev
+                      WHERE e.app_id = $${members.values.length + 1} AND e.change <> 'unbanned') ev
               WHERE prev_in IS DISTINCT FROM is_in
              WINDOW w AS (PARTITION BY app_id, guid, uid ORDER BY at, is_in DESC)) edges
       WHERE (is_in OR prev_in IS NULL) AND (left_at IS NULL OR left_at > joined_at)`,
-    members.values,
+    [...members.values, app],
   );
 };
 

@@ -2,31 +2,12 @@
 
 -- UnreadService.appOf
 
-WITH RECURSIVE apps AS (
-  (SELECT app_id FROM user_conversations
-    WHERE $1::text IS NULL OR app_id = $2::text
-    ORDER BY app_id LIMIT 1)
-  UNION ALL
-  SELECT (SELECT u.app_id FROM user_conversations u
-           WHERE u.app_id > apps.app_id ORDER BY u.app_id LIMIT 1)
-    FROM apps WHERE apps.app_id IS NOT NULL AND $3::text IS NULL
-)
-SELECT app_id FROM apps
- WHERE app_id IS NOT NULL
-   AND EXISTS (SELECT 1 FROM user_conversations u WHERE u.app_id = apps.app_id AND u.uid = $4)
- ORDER BY app_id
- LIMIT 2;
+SELECT app_id FROM user_conversations WHERE app_id = $1 AND uid = $2 LIMIT 1;
 
--- UnreadService.apps
+-- UnreadService.appOf
 
-WITH RECURSIVE apps AS (
-  (SELECT app_id FROM user_conversations ORDER BY app_id LIMIT 1)
-  UNION ALL
-  SELECT (SELECT u.app_id FROM user_conversations u
-           WHERE u.app_id > apps.app_id ORDER BY u.app_id LIMIT 1)
-    FROM apps WHERE apps.app_id IS NOT NULL
-)
-SELECT app_id FROM apps WHERE app_id IS NOT NULL ORDER BY app_id;
+SELECT app_id FROM user_conversations WHERE uid = $1
+ GROUP BY app_id ORDER BY app_id LIMIT 2;
 
 -- UnreadService.forUser
 
@@ -36,13 +17,13 @@ SELECT app_id FROM apps WHERE app_id IS NOT NULL ORDER BY app_id;
    CROSS JOIN LATERAL (SELECT count(*) AS unread, max(m.sent_at) AS newest FROM (SELECT g.joined_at AS lo, COALESCE(g.left_at, 'infinity') AS hi
         FROM group_memberships g
        WHERE uc.receiver_type = 'group' AND uc.membership = 'known'
-         AND g.app_id = uc.app_id AND g.guid = uc.guid AND g.uid = uc.uid
+         AND g.app_id = $1 AND g.guid = uc.guid AND g.uid = uc.uid
       UNION ALL
       SELECT '-infinity'::timestamptz, 'infinity'::timestamptz
        WHERE uc.receiver_type <> 'group' OR uc.membership <> 'known') span
 CROSS JOIN LATERAL (
   SELECT m.id, m.sent_at FROM messages m
-   WHERE m.app_id = uc.app_id AND m.conversation_id = uc.conversation_id
+   WHERE m.app_id = $2 AND m.conversation_id = uc.conversation_id
      AND m.sent_at >= GREATEST(span.lo, uc.read_sent_at) AND m.sent_at < span.hi AND m.sent_at >= uc.oldest_unread_at
      AND (uc.read_sent_at IS NULL
           OR (m.sent_at, length(m.id), m.id) > (uc.read_sent_at, length(uc.read_message_id), uc.read_message_id))
@@ -50,9 +31,17 @@ CROSS JOIN LATERAL (
      AND (uc.receiver_type = 'group' OR m.receiver = uc.uid)
 
   OFFSET 0) m) n
-  WHERE uc.app_id = $1 AND uc.uid = $2 AND uc.oldest_unread_at IS NOT NULL
+  WHERE uc.app_id = $3 AND uc.uid = $4 AND uc.oldest_unread_at IS NOT NULL
     AND n.unread > 0
   ORDER BY n.newest DESC, uc.conversation_id;
+
+-- UnreadService.nextApp
+
+SELECT min(app_id) AS app_id FROM user_conversations WHERE app_id > $1;
+
+-- UnreadService.nextApp
+
+SELECT min(app_id) AS app_id FROM user_conversations;
 
 -- UnreadService.olderThan
 
@@ -75,13 +64,13 @@ CROSS JOIN LATERAL (
    CROSS JOIN LATERAL (SELECT count(*) AS unread FROM (SELECT g.joined_at AS lo, COALESCE(g.left_at, 'infinity') AS hi
         FROM group_memberships g
        WHERE uc.receiver_type = 'group' AND uc.membership = 'known'
-         AND g.app_id = uc.app_id AND g.guid = uc.guid AND g.uid = uc.uid
+         AND g.app_id = $8 AND g.guid = uc.guid AND g.uid = uc.uid
       UNION ALL
       SELECT '-infinity'::timestamptz, 'infinity'::timestamptz
        WHERE uc.receiver_type <> 'group' OR uc.membership <> 'known') span
 CROSS JOIN LATERAL (
   SELECT m.id, m.sent_at FROM messages m
-   WHERE m.app_id = uc.app_id AND m.conversation_id = uc.conversation_id
+   WHERE m.app_id = $9 AND m.conversation_id = uc.conversation_id
      AND m.sent_at >= GREATEST(span.lo, uc.read_sent_at) AND m.sent_at < span.hi AND m.sent_at >= uc.oldest_unread_at AND m.sent_at < p.before
      AND (uc.read_sent_at IS NULL
           OR (m.sent_at, length(m.id), m.id) > (uc.read_sent_at, length(uc.read_message_id), uc.read_message_id))

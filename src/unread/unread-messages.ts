@@ -7,19 +7,20 @@
  * `ORDER BY m.sent_at LIMIT 1` for the oldest).
  *
  * One index range of messages (app_id, conversation_id, sent_at) per membership interval,
- * starting at the read watermark: only unread messages are read.
+ * starting at the read watermark: only unread messages are read. `app` is u's app as a value
+ * (a parameter), so that on Citus the statement runs on that app's one shard.
  */
-export function unreadMessages(u: string, bounds = '', tail = ''): string {
+export function unreadMessages(u: string, app: string, bounds = '', tail = ''): string {
   return `(SELECT g.joined_at AS lo, COALESCE(g.left_at, 'infinity') AS hi
              FROM group_memberships g
             WHERE ${u}.receiver_type = 'group' AND ${u}.membership = 'known'
-              AND g.app_id = ${u}.app_id AND g.guid = ${u}.guid AND g.uid = ${u}.uid
+              AND g.app_id = ${app} AND g.guid = ${u}.guid AND g.uid = ${u}.uid
            UNION ALL
            SELECT '-infinity'::timestamptz, 'infinity'::timestamptz
             WHERE ${u}.receiver_type <> 'group' OR ${u}.membership <> 'known') span
      CROSS JOIN LATERAL (
        SELECT m.id, m.sent_at FROM messages m
-        WHERE m.app_id = ${u}.app_id AND m.conversation_id = ${u}.conversation_id
+        WHERE m.app_id = ${app} AND m.conversation_id = ${u}.conversation_id
           AND m.sent_at >= GREATEST(span.lo, ${u}.read_sent_at) AND m.sent_at < span.hi ${bounds}
           AND (${u}.read_sent_at IS NULL
                OR (m.sent_at, length(m.id), m.id) > (${u}.read_sent_at, length(${u}.read_message_id), ${u}.read_message_id))

@@ -37,6 +37,13 @@ interface UserRow {
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
+/** unreadMessages for a query: the app passed as a parameter wherever the fragment names it. */
+function unreadOf(u: string, appId: string, bounds: string): Prisma.Sql {
+  const marker = '\u0000app\u0000';
+  const parts = unreadMessages(u, marker, bounds).split(marker);
+  return Prisma.sql(parts, ...parts.slice(1).map(() => appId));
+}
+
 /**
  * Unread counts from user_conversations (see UnreadDerivation): each of a user's conversations
  * with an unread message, counted from its oldest unread message on, one index range per
@@ -52,7 +59,7 @@ export class UnreadService {
   async forUser(uid: string, query: UserUnreadQueryDto): Promise<UserUnreadDto> {
     const after = decodeCursor(query.cursor, ['time', 'string']);
     const appId = await this.appOf(uid, query.appId);
-    const unread = Prisma.raw(unreadMessages('uc', 'AND m.sent_at >= uc.oldest_unread_at'));
+    const unread = unreadOf('uc', appId, 'AND m.sent_at >= uc.oldest_unread_at');
     const rows = await this.prisma.$queryRaw<ConversationRow[]>`
       SELECT uc.conversation_id, uc.receiver_type, uc.guid, uc.membership, uc.last_read_at,
              uc.oldest_unread_at, n.unread, n.newest
@@ -106,13 +113,12 @@ export class UnreadService {
       throw new BadQueryParameterError('olderThan', 'olderThan reaches before 0001-01-01 UTC');
     }
     const after = decodeCursor(query.cursor, ['string', 'string']);
-    const apps =
-      query.appId !== undefined
-        ? [query.appId]
-        : (await this.apps()).filter((app) => after === null || app >= after[0]);
     const items: UnreadUserDto[] = [];
     let more = false;
-    for (const app of apps) {
+    // One app, or every app holding unread state from the cursor's on, found one at a time.
+    let next = query.appId ?? (await this.nextApp(after?.[0] ?? null, true));
+    while (next !== null) {
+      const app = next;
       const afterUid = after !== null && after[0] === app ? after[1] : null;
       const rows = await this.usersOf(
         app,
@@ -135,6 +141,7 @@ export class UnreadService {
         items.length = query.limit;
         break;
       }
+      next = query.appId === undefined ? await this.nextApp(app, false) : null;
     }
     const last = items.at(-1);
     return {
@@ -147,8 +154,10 @@ export class UnreadService {
 
   /** One app's users with an unread message sent before `before`, after `afterUid`, by uid. */
   private usersOf(app: string, before: Date, afterUid: string | null, limit: number) {
-    const unread = Prisma.raw(
-      unreadMessages('uc', 'AND m.sent_at >= uc.oldest_unread_at AND m.sent_at < p.before'),
+    const unread = unreadOf(
+      'uc',
+      app,
+      'AND m.sent_at >= uc.oldest_unread_at AND m.sent_at < p.before',
     );
     return this.prisma.$queryRaw<UserRow[]>`
       WITH p AS (SELECT ${before}::timestamptz AS before),
@@ -172,38 +181,32 @@ export class UnreadService {
        ORDER BY uc.uid`;
   }
 
-  /** The apps holding unread state, by a loose index scan (one probe per app). */
-  private async apps(): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<{ app_id: string }[]>`
-      WITH RECURSIVE apps AS (
-        (SELECT app_id FROM user_conversations ORDER BY app_id LIMIT 1)
-        UNION ALL
-        SELECT (SELECT u.app_id FROM user_conversations u
-                 WHERE u.app_id > apps.app_id ORDER BY u.app_id LIMIT 1)
-          FROM apps WHERE apps.app_id IS NOT NULL
-      )
-      SELECT app_id FROM apps WHERE app_id IS NOT NULL ORDER BY app_id`;
-    return rows.map((r) => r.app_id);
+  /**
+   * The first app holding unread state from `from` on (itself included when `inclusive`): one
+   * index probe, so walking the apps costs one per app (a loose index scan).
+   */
+  private async nextApp(from: string | null, inclusive: boolean): Promise<string | null> {
+    const bound =
+      from === null
+        ? Prisma.empty
+        : inclusive
+          ? Prisma.sql`WHERE app_id >= ${from}`
+          : Prisma.sql`WHERE app_id > ${from}`;
+    const rows = await this.prisma.$queryRaw<{ app_id: string | null }[]>`
+      SELECT min(app_id) AS app_id FROM user_conversations ${bound}`;
+    return rows[0]?.app_id ?? null;
   }
 
   /** The user's one app: 404 when no conversation of theirs is known, 400 when several apps are. */
   private async appOf(uid: string, appId: string | undefined): Promise<string> {
+    // With appId, one look-up on its shard (Citus); without, the user's apps (at most two).
     const apps = (
-      await this.prisma.$queryRaw<{ app_id: string }[]>`
-        WITH RECURSIVE apps AS (
-          (SELECT app_id FROM user_conversations
-            WHERE ${appId ?? null}::text IS NULL OR app_id = ${appId ?? null}::text
-            ORDER BY app_id LIMIT 1)
-          UNION ALL
-          SELECT (SELECT u.app_id FROM user_conversations u
-                   WHERE u.app_id > apps.app_id ORDER BY u.app_id LIMIT 1)
-            FROM apps WHERE apps.app_id IS NOT NULL AND ${appId ?? null}::text IS NULL
-        )
-        SELECT app_id FROM apps
-         WHERE app_id IS NOT NULL
-           AND EXISTS (SELECT 1 FROM user_conversations u WHERE u.app_id = apps.app_id AND u.uid = ${uid})
-         ORDER BY app_id
-         LIMIT 2`
+      appId !== undefined
+        ? await this.prisma.$queryRaw<{ app_id: string }[]>`
+            SELECT app_id FROM user_conversations WHERE app_id = ${appId} AND uid = ${uid} LIMIT 1`
+        : await this.prisma.$queryRaw<{ app_id: string }[]>`
+            SELECT app_id FROM user_conversations WHERE uid = ${uid}
+             GROUP BY app_id ORDER BY app_id LIMIT 2`
     ).map((r) => r.app_id);
     if (apps.length > 1) {
       throw new BadQueryParameterError('appId', 'uid exists in several apps; pass appId');

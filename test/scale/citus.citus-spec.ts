@@ -7,6 +7,8 @@ import {
   currentConnection,
   currentReceipt,
   groupAggregate,
+  groupCreated,
+  groupMemberEvent,
   legacyConnection,
 } from '../factories';
 import { get, post, postAll } from '../setup/http';
@@ -299,6 +301,8 @@ describe('Citus: one app, one shard', () => {
       ['presence', (a: string) => `/users/bob/presence?appId=${a}`],
       ['receipts', (a: string) => `/messages/${a}-m1/receipts?appId=${a}`],
       ['sessions', (a: string) => `/users/bob/sessions?appId=${a}`],
+      ['unread', (a: string) => `/users/bob/unread?appId=${a}`],
+      ['re-engagement', (a: string) => `/analytics/unread?appId=${a}&olderThan=0s`],
     ])('runs the %s lookup on one shard (Task Count: 1)', async (_, url) => {
       const plans = await taskCounts(request(url(appId)));
       // Read-your-writes and the lookup itself: each on the distributed tables, each on one shard.
@@ -308,8 +312,30 @@ describe('Citus: one app, one shard', () => {
 
     it("derives a batch with statements that each touch the app's one shard", async () => {
       // Messages, explicit and implied receipts (one arriving before its message), a group
-      // aggregate, connections in both formats with a legacy connections[] list.
+      // aggregate, connections in both formats with a legacy connections[] list, group membership
+      // and a group message (unread state).
       await postAll(app, [
+        groupCreated({ appId, group: 'g', owner: 'alice', at: T0 }),
+        groupMemberEvent('group_member_joined', {
+          appId,
+          group: 'g',
+          members: ['bob'],
+          at: T0 + 1,
+        }),
+        groupMemberEvent('group_member_left', {
+          appId,
+          group: 'g',
+          members: ['carol'],
+          at: T0 + 2,
+        }),
+        afterMessage({
+          appId,
+          id: `${appId}-g1`,
+          sender: 'alice',
+          receiverType: 'group',
+          receiver: 'g',
+          sentAt: T0 + 3,
+        }),
         currentReceipt({
           appId,
           messageId: `${appId}-m9`,
@@ -363,10 +389,20 @@ describe('Citus: one app, one shard', () => {
       const [state] = await rows<Record<string, number>>(
         `SELECT (SELECT count(*)::int FROM receipts WHERE app_id = $1 AND implied) AS implied,
                 (SELECT count(*)::int FROM group_receipts WHERE app_id = $1) AS groups,
-                (SELECT count(*)::int FROM derivation_failures WHERE app_id = $1) AS failed`,
+                (SELECT count(*)::int FROM derivation_failures WHERE app_id = $1) AS failed,
+                (SELECT count(*)::int FROM group_memberships WHERE app_id = $1) AS memberships,
+                (SELECT count(*)::int FROM user_conversations
+                  WHERE app_id = $1 AND uid = 'bob' AND conversation_id = 'group_g'
+                    AND oldest_unread_at IS NOT NULL) AS unread`,
         [appId],
       );
-      expect(state).toEqual({ implied: expect.any(Number), groups: 1, failed: 0 });
+      expect(state).toEqual({
+        implied: expect.any(Number),
+        groups: 1,
+        failed: 0,
+        memberships: 3,
+        unread: 1,
+      });
       expect(state.implied).toBeGreaterThan(0);
     });
 

@@ -7,6 +7,8 @@
  *    against the coordinator, each run's database migrated and distributed by app_id; the
  *    cluster is stopped afterwards, on failure too;
  * 3. the specs in test/scale/*.scale-spec.ts (replica, PgBouncer, retention on a real cluster).
+ * `npm run test:scale -- unread citus`: the Citus stage runs only the specs whose paths match
+ * those patterns, and step 3 is skipped (for working on one spec).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -29,7 +31,7 @@ function seconds(since: number): string {
   return `${((performance.now() - since) / 1000).toFixed(1)} s`;
 }
 
-async function citusStage(): Promise<number> {
+async function citusStage(patterns: string[]): Promise<number> {
   let started = performance.now();
   ensureCitus();
   const cluster = await startCitusCluster(2);
@@ -46,14 +48,18 @@ async function citusStage(): Promise<number> {
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   try {
     started = performance.now();
-    const status = jest('test/scale/citus.jest.config.js', {
-      ...process.env,
-      DATABASE_URL: nodeUrl(cluster.coordinator),
-      TEST_CITUS_WORKERS: cluster.workers.map((worker) => nodeUrl(worker)).join(','),
-      // Derivation through a coordinator and two workers on two shared cores takes several
-      // times as long: tests reading derived tables may wait longer for it to catch up.
-      TEST_DERIVATION_WAIT_MS: '180000',
-    });
+    const status = jest(
+      'test/scale/citus.jest.config.js',
+      {
+        ...process.env,
+        DATABASE_URL: nodeUrl(cluster.coordinator),
+        TEST_CITUS_WORKERS: cluster.workers.map((worker) => nodeUrl(worker)).join(','),
+        // Derivation through a coordinator and two workers on two shared cores takes several
+        // times as long: tests reading derived tables may wait longer for it to catch up.
+        TEST_DERIVATION_WAIT_MS: '180000',
+      },
+      patterns,
+    );
     console.log(`Citus stage: the suite took ${seconds(started)} (exit ${status})`);
     return status;
   } finally {
@@ -64,7 +70,14 @@ async function citusStage(): Promise<number> {
 async function main(): Promise<number> {
   const started = performance.now();
   ensurePgBouncer();
-  const citus = await citusStage();
+  const patterns = process.argv.slice(2);
+  const citus = await citusStage(patterns);
+  if (patterns.length > 0) {
+    console.log(
+      `only the Citus specs matching ${patterns.join(' ')}: the other scale specs skipped`,
+    );
+    return citus;
+  }
   const others = jest('test/scale/jest.config.js', process.env, ['--passWithNoTests']);
   console.log(`npm run test:scale took ${seconds(started)}`);
   return citus || others;
