@@ -1,7 +1,8 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FixedClock } from '../src/common/clock';
 import { afterMessage, currentSession, legacyConnection } from './factories';
 import { clearOfHourBoundary } from './setup/clock';
-import { resetDatabase, rows, startApp } from './setup/test-app';
+import { resetDatabase, rows, startApp, testDatabaseUrl } from './setup/test-app';
 import { getJson, iso, postAll } from './setup/http';
 import { shuffled, simulatedTraffic } from './setup/traffic';
 
@@ -274,6 +275,55 @@ describe('active users follow sessions that change after the fact', () => {
       `/analytics/active-users?appId=app-three&from=2024-01-04&to=2024-01-07`,
     );
     expect(res.body.stickiness.online).toMatchObject({ userDays: 2, distinct: 1 });
+  });
+});
+
+describe("active users given times from the future (a sender's clock, a forged body)", () => {
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    // The service's clock says 2024-01-10 12:00: the horizon goes no further than the 11th.
+    app = await startApp({}, testDatabaseUrl(), { clock: new FixedClock(jan(10, 12)) });
+    await resetDatabase();
+  });
+  afterAll(() => app.close());
+
+  it('stores no online day after the horizon, which stops at tomorrow by the clock', async () => {
+    const YEAR_9999 = Date.UTC(9999, 11, 30);
+    // Before: each of these made derivation write a day per session until the year 9999 (millions
+    // of rows in one statement), and derivation stalled.
+    await postAll(app, [
+      ...currentSession('zoe', 'web', jan(9, 10), YEAR_9999, 'app-future'),
+      ...currentSession('yan', 'ios', jan(9, 12), null, 'app-future'),
+      // in milliseconds: CometChat's times come in either unit
+      afterMessage({
+        id: 'm-future',
+        sender: 'yan',
+        receiver: 'someone',
+        sentAt: YEAR_9999,
+        appId: 'app-future',
+      }),
+    ]);
+    const [horizon] = await rows<{ day: string }>(
+      `SELECT day::text FROM activity_horizon WHERE app_id = 'app-future'`,
+    );
+    expect(horizon.day).toBe('2024-01-11');
+    const stored = await rows<{ uid: string; kind: string; days: string }>(
+      `SELECT uid, kind, string_agg(day::text, ' ' ORDER BY day) AS days FROM activity_days
+        WHERE app_id = 'app-future' GROUP BY uid, kind ORDER BY uid, kind`,
+    );
+    const online = '2024-01-09 2024-01-10 2024-01-11';
+    expect(stored).toEqual([
+      { uid: 'yan', kind: 'online', days: online },
+      { uid: 'yan', kind: 'platform', days: online },
+      { uid: 'yan', kind: 'sent', days: '9999-12-30' },
+      { uid: 'zoe', kind: 'online', days: online },
+      { uid: 'zoe', kind: 'platform', days: online },
+    ]);
+    const res = await getJson(
+      app,
+      '/analytics/active-users?appId=app-future&from=2024-01-08&to=2024-01-12',
+    );
+    expect(res.body.buckets.map((b: Body) => b.online)).toEqual([0, 2, 2, 2]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClientBase } from 'pg';
+import { Clock } from '../common/clock';
 import { DerivationRunner } from '../ingest/derivation-runner.service';
 import { DerivationStep } from '../ingest/derivation-step';
 import { DerivedRowsWriter } from '../ingest/stored-event';
@@ -64,6 +65,8 @@ const APPLY_DIFFERENCE = `
  * Online days, recomputed from the sessions. A session [connected, disconnected) is online on
  * every UTC day it overlaps; one of no length, or whose connect was never seen (the instant of
  * its disconnect), on the day of that instant; an open one from its start through the horizon.
+ * No day after the horizon is stored, so a time far in the future (a sender's clock, a forged
+ * body: times up to 9999 are accepted) costs nothing here.
  * $2: users whose whole history is recomputed (every session may have changed); $3/$4: the
  * horizon before and after this batch: when it moved on, every other user with an open session
  * gets the days after the old horizon (their closed sessions all ended by then).
@@ -79,12 +82,12 @@ const ONLINE = `
   ), spans AS (
     SELECT sc.uid, sc.from_day, COALESCE(s.platform, '') AS platform,
            (COALESCE(s.connected_at, s.disconnected_at) AT TIME ZONE 'UTC')::date AS first_day,
-           CASE WHEN s.disconnected_at IS NULL
-                  THEN GREATEST((s.connected_at AT TIME ZONE 'UTC')::date, $4::date)
-                WHEN s.connected_at IS NULL OR s.disconnected_at <= s.connected_at
-                  THEN (COALESCE(s.connected_at, s.disconnected_at) AT TIME ZONE 'UTC')::date
-                ELSE ((s.disconnected_at - interval '1 microsecond') AT TIME ZONE 'UTC')::date
-           END AS last_day
+           LEAST(CASE WHEN s.disconnected_at IS NULL
+                        THEN GREATEST((s.connected_at AT TIME ZONE 'UTC')::date, $4::date)
+                      WHEN s.connected_at IS NULL OR s.disconnected_at <= s.connected_at
+                        THEN (COALESCE(s.connected_at, s.disconnected_at) AT TIME ZONE 'UTC')::date
+                      ELSE ((s.disconnected_at - interval '1 microsecond') AT TIME ZONE 'UTC')::date
+                 END, $4::date) AS last_day
       FROM scope sc
       JOIN sessions s ON s.app_id = $1 AND s.uid = sc.uid
      WHERE sc.whole OR s.disconnected_at IS NULL
@@ -210,8 +213,16 @@ export async function deriveActivity(
   }
 }
 
-/** Each batch's users with connection events, its new messages and its latest event time. */
-export const writeActivity: DerivedRowsWriter = async (tx, events) => {
+/**
+ * Each batch's users with connection events, its new messages and its latest event time, which
+ * moves the horizon no further than `notAfter` (epoch ms): an event time from the future is a
+ * sender's error and must not make every open session online until then.
+ */
+export const writeActivity = async (
+  tx: Parameters<DerivedRowsWriter>[0],
+  events: Parameters<DerivedRowsWriter>[1],
+  notAfter: number,
+): Promise<void> => {
   if (events.length === 0) {
     return;
   }
@@ -233,7 +244,7 @@ export const writeActivity: DerivedRowsWriter = async (tx, events) => {
   await deriveActivity(tx, events[0].appId, {
     users: [...users],
     messageIds: [...messageIds],
-    latestEventAt,
+    latestEventAt: latestEventAt === null ? null : Math.min(latestEventAt, notAfter),
   });
 };
 
@@ -241,9 +252,14 @@ export const writeActivity: DerivedRowsWriter = async (tx, events) => {
 @Injectable()
 export class ActivityDerivation implements DerivationStep {
   readonly name = 'activity';
-  readonly derive = writeActivity;
+  /** The horizon goes no further than tomorrow (UTC, by the service's clock). */
+  readonly derive: DerivedRowsWriter = (tx, events) =>
+    writeActivity(tx, events, this.clock.now().getTime() + DAY_MS);
 
-  constructor(runner: DerivationRunner) {
+  constructor(
+    runner: DerivationRunner,
+    private readonly clock: Clock,
+  ) {
     runner.register(this);
   }
 }

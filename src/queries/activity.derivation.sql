@@ -12,12 +12,12 @@ WITH scope AS (
 ), spans AS (
   SELECT sc.uid, sc.from_day, COALESCE(s.platform, '') AS platform,
          (COALESCE(s.connected_at, s.disconnected_at) AT TIME ZONE 'UTC')::date AS first_day,
-         CASE WHEN s.disconnected_at IS NULL
-                THEN GREATEST((s.connected_at AT TIME ZONE 'UTC')::date, $4::date)
-              WHEN s.connected_at IS NULL OR s.disconnected_at <= s.connected_at
-                THEN (COALESCE(s.connected_at, s.disconnected_at) AT TIME ZONE 'UTC')::date
-              ELSE ((s.disconnected_at - interval '1 microsecond') AT TIME ZONE 'UTC')::date
-         END AS last_day
+         LEAST(CASE WHEN s.disconnected_at IS NULL
+                      THEN GREATEST((s.connected_at AT TIME ZONE 'UTC')::date, $4::date)
+                    WHEN s.connected_at IS NULL OR s.disconnected_at <= s.connected_at
+                      THEN (COALESCE(s.connected_at, s.disconnected_at) AT TIME ZONE 'UTC')::date
+                    ELSE ((s.disconnected_at - interval '1 microsecond') AT TIME ZONE 'UTC')::date
+               END, $4::date) AS last_day
     FROM scope sc
     JOIN sessions s ON s.app_id = $1 AND s.uid = sc.uid
    WHERE sc.whole OR s.disconnected_at IS NULL

@@ -18,7 +18,8 @@ export async function startApp(
   databaseUrl = testDatabaseUrl(),
   options: Parameters<typeof createApp>[2] = {},
 ): Promise<NestFastifyApplication> {
-  const config = loadConfig({ LOG_LEVEL: 'fatal', ...env });
+  // TEST_LOG_LEVEL=warn shows the service's warnings (derivation pauses, failures) in a test run.
+  const config = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal', ...env });
   const app = await createApp(config, databaseUrl, options);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
