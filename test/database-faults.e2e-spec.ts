@@ -198,25 +198,30 @@ describe('database faults answer 503, never 400', () => {
       await locker.query(`BEGIN; LOCK TABLE webhook_events IN ACCESS EXCLUSIVE MODE`);
       expectUnavailable(await post(app, message));
 
-      // Waiting on the lock again, without a timeout this time: the backend is terminated.
+      // Waiting on the lock again, without a timeout this time: the backend is terminated. Every
+      // backend of the service waiting on a lock is, until the request is answered: the service's
+      // own background work (partitions at start-up, derivation) may wait on the same lock, and
+      // ending only those would leave the request waiting for ever.
       const app2 = await startApp({}, appUrl());
       try {
-        const pending = post(app2, message);
-        await waitFor(
-          async () =>
-            (
-              await rows(
-                `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                  WHERE usename = $1 AND wait_event_type = 'Lock'`,
-                [ROLE],
-              )
-            ).length > 0,
-        );
+        let answered = false;
+        const pending = post(app2, message).finally(() => {
+          answered = true;
+        });
+        await waitFor(async () => {
+          await rows(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE usename = $1 AND wait_event_type = 'Lock'`,
+            [ROLE],
+          );
+          return answered;
+        });
         expectUnavailable(await pending);
       } finally {
+        // First the lock, so that whatever still waits on it ends and the service can close.
+        await locker.query('ROLLBACK');
         await app2.close();
       }
-      await locker.query('ROLLBACK');
       await expectNothingStored();
       expect((await post(app, message)).statusCode).toBe(200);
     } finally {
