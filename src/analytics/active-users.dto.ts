@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { AppScopedQueryDto, QueryTime } from '../common/query-params';
+import { IsIn, IsOptional } from 'class-validator';
+import { AppScopedQueryDto, QueryPlatform, QueryTime } from '../common/query-params';
 
 export const ACTIVITY_INTERVALS = ['day', 'week', 'month'] as const;
 export type ActivityInterval = (typeof ACTIVITY_INTERVALS)[number];
@@ -21,15 +21,10 @@ export class ActiveUsersQueryDto extends AppScopedQueryDto {
     message: `interval must be one of ${ACTIVITY_INTERVALS.join(', ')}`,
   })
   interval: ActivityInterval = 'day';
-  @ApiPropertyOptional({
-    description:
-      'Adds a breakdown of online users by platform: one platform as the events name it (android, ios, web, javascript…), or `all` for every platform seen in the window. Senders have no platform (messages carry none).',
-    maxLength: 255,
-    example: 'all',
-  })
-  @IsOptional()
-  @IsString()
-  @Length(1, 255)
+  @QueryPlatform(
+    'Adds a breakdown of online users by platform: one platform as the events name it (android, ios, web, javascript…), or `all` for every platform seen in the window. Senders have no platform (messages carry none).',
+    'all',
+  )
   platform?: string;
 }
 

@@ -3,7 +3,7 @@ import { ClientBase } from 'pg';
 import { Clock } from '../common/clock';
 import { DerivationRunner } from '../ingest/derivation-runner.service';
 import { DerivationStep } from '../ingest/derivation-step';
-import { DerivedRowsWriter } from '../ingest/stored-event';
+import { DerivedRowsWriter, StoredEvent } from '../ingest/stored-event';
 
 const DAY_MS = 86_400_000;
 /** A UTC day as PostgreSQL reads a date. */
@@ -218,11 +218,11 @@ export async function deriveActivity(
  * moves the horizon no further than `notAfter` (epoch ms): an event time from the future is a
  * sender's error and must not make every open session online until then.
  */
-export const writeActivity = async (
-  tx: Parameters<DerivedRowsWriter>[0],
-  events: Parameters<DerivedRowsWriter>[1],
+export async function writeActivity(
+  tx: ClientBase,
+  events: StoredEvent[],
   notAfter: number,
-): Promise<void> => {
+): Promise<void> {
   if (events.length === 0) {
     return;
   }
@@ -246,7 +246,7 @@ export const writeActivity = async (
     messageIds: [...messageIds],
     latestEventAt: latestEventAt === null ? null : Math.min(latestEventAt, notAfter),
   });
-};
+}
 
 /** Active-user days: after connections, so it reads the batch's sessions as they now are. */
 @Injectable()

@@ -1,6 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length } from 'class-validator';
-import { AppScopedQueryDto, QueryTime } from '../common/query-params';
+import { ApiProperty } from '@nestjs/swagger';
+import { AppScopedQueryDto, QueryPlatform, QueryTime } from '../common/query-params';
 
 /**
  * `GET /analytics/sessions?appId&from&to&platform`: the sessions that started in [from, to)
@@ -11,14 +10,10 @@ export class SessionLengthsQueryDto extends AppScopedQueryDto {
   from?: Date;
   @QueryTime('Sessions that started before this. Default: now.')
   to?: Date;
-  @ApiPropertyOptional({
-    description: 'Only sessions on this platform, as the events name it (android, ios, web…)',
-    maxLength: 255,
-    example: 'android',
-  })
-  @IsOptional()
-  @IsString()
-  @Length(1, 255)
+  @QueryPlatform(
+    'Only sessions on this platform, as the events name it (android, ios, web…)',
+    'android',
+  )
   platform?: string;
 }
 

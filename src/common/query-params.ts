@@ -124,6 +124,16 @@ export class AppScopedQueryDto {
   appId?: string;
 }
 
+/** An optional platform query parameter, as the connection events name it (1–255 characters). */
+export function QueryPlatform(description: string, example: string) {
+  return applyDecorators(
+    ApiPropertyOptional({ description, maxLength: 255, example }),
+    IsOptional(),
+    IsString(),
+    Length(1, 255),
+  );
+}
+
 export function assertRange(from: Date | undefined, to: Date | undefined): void {
   if (from && to && from > to) {
     throw new BadQueryParameterError('from', 'from must not be after to');

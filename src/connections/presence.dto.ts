@@ -1,7 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, Length } from 'class-validator';
 import { PageQueryDto } from '../common/paging';
-import { AppScopedQueryDto, QueryTime } from '../common/query-params';
+import { AppScopedQueryDto, QueryPlatform, QueryTime } from '../common/query-params';
 
 export class UserParamsDto {
   @ApiProperty({ description: 'The CometChat user id', example: 'cometchat-uid-5' })
@@ -22,15 +22,10 @@ export class SessionsQueryDto extends PageQueryDto {
   from?: Date;
   @QueryTime('End of the range, exclusive.')
   to?: Date;
-  @ApiPropertyOptional({
-    description:
-      'Only sessions on this platform, as the events name it (legacy `platform`: android, ios, web; current: e.g. javascript). Also limits totalOnlineMs.',
-    maxLength: 255,
-    example: 'android',
-  })
-  @IsOptional()
-  @IsString()
-  @Length(1, 255)
+  @QueryPlatform(
+    'Only sessions on this platform, as the events name it (legacy `platform`: android, ios, web; current: e.g. javascript). Also limits totalOnlineMs.',
+    'android',
+  )
   platform?: string;
 }
 
